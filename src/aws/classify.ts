@@ -1,0 +1,63 @@
+/**
+ * Turns what the SDK throws into the project's typed errors, so that the poll decides by class:
+ * transient (retry later, never the object's fault), access (operator must act), or gone.
+ */
+import { S3AccessError, S3PullError, TransientS3Error, type ErrorContext } from '../util/errors.js';
+
+interface SdkLikeError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: unknown;
+  Region?: string;
+  Endpoint?: string;
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET']);
+
+export class ObjectGoneError extends S3PullError {
+  constructor(message: string, context: ErrorContext) {
+    super('S3_OBJECT_GONE', message, { context });
+  }
+}
+
+export function classifyS3Error(error: unknown, action: string, context: ErrorContext): S3PullError {
+  if (error instanceof S3PullError) return error;
+  const e = (error ?? {}) as SdkLikeError;
+  const status = e.$metadata?.httpStatusCode;
+  const name = e.name ?? e.code ?? 'Error';
+  const where = context.key ? `s3://${context.bucket}/${context.key}` : `bucket ${context.bucket}`;
+  const detail = `${name}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? String(error)}`;
+
+  if (name === 'NoSuchKey') return new ObjectGoneError(`${action} ${where}: the object no longer exists`, context);
+  if (name === 'NoSuchBucket') {
+    return new S3AccessError('S3_NO_SUCH_BUCKET', `${action} ${where}: the bucket does not exist (check bucket and endpoint)`, { cause: error, context });
+  }
+  if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || status === 301) {
+    const region = e.Region ? ` (the bucket is in ${e.Region})` : '';
+    return new S3AccessError('S3_WRONG_REGION', `${action} ${where}: the bucket is not in the configured region${region}; fix the source's region`, { cause: error, context });
+  }
+  if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'ExpiredToken' || name === 'InvalidToken') {
+    return new S3AccessError('S3_BAD_CREDENTIALS', `${action} ${where}: the credentials were refused (${name}); check auth in the source`, { cause: error, context });
+  }
+  if (name === 'AccessDenied' || status === 403) {
+    const permission = action === 'list' ? 's3:ListBucket on the bucket' : 's3:GetObject on the key (and kms:Decrypt if the object is SSE-KMS encrypted)';
+    return new S3AccessError('S3_ACCESS_DENIED', `${action} ${where}: access denied; the credentials need ${permission}`, { cause: error, context });
+  }
+  if (name === 'CredentialsProviderError') {
+    return new S3AccessError('S3_NO_CREDENTIALS', `${action} ${where}: no credentials could be found (${e.message ?? ''})`, { cause: error, context });
+  }
+  if (
+    (status !== undefined && status >= 500) ||
+    name === 'SlowDown' ||
+    name === 'TimeoutError' ||
+    name === 'RequestTimeout' ||
+    NETWORK_CODES.has(e.code ?? '') ||
+    NETWORK_CODES.has(name) ||
+    e.$retryable !== undefined
+  ) {
+    return new TransientS3Error(`${action} ${where}: ${detail}`, { cause: error, context });
+  }
+  return new S3PullError('S3_ERROR', `${action} ${where}: ${detail}`, { cause: error, context, retryable: false });
+}

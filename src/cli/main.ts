@@ -1,0 +1,40 @@
+/**
+ * The entry point: parses the command line and maps results to exit codes. The only place that
+ * calls process.exit.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerRun } from './run.js';
+import { registerOnce } from './once.js';
+import { registerValidate } from './validate.js';
+import { registerSources } from './sources.js';
+import { registerMarker } from './marker.js';
+import { ExitCode } from './context.js';
+import { redact } from '../log/logger.js';
+
+const program = new Command()
+  .name('s3pull')
+  .description('Scheduled S3 log collector: pulls new log objects from S3, parses them into events and delivers each once.')
+  .option('-c, --config <dir>', 'config folder holding s3pull.yaml and sources.d/ (default: $S3PULL_CONFIG or conf/)')
+  .option('--log-level <level>', 'override log.level: error, warn, info or debug')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerRun(program);
+registerOnce(program);
+registerValidate(program);
+registerSources(program);
+registerMarker(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ExitCode) {
+    if (error.message) process.stderr.write(`${error.message}\n`);
+    process.exitCode = error.code;
+  } else if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode;
+  } else {
+    process.stderr.write(`s3pull: ${redact((error as Error).stack ?? String(error))}\n`);
+    process.exitCode = 1;
+  }
+}

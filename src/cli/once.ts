@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { findSource, loadConfigOrExplain, loggerFor, openStore, ExitCode, type GlobalOptions } from './context.js';
+import { Collector } from '../service/collector.js';
+import { createSink } from '../sinks/index.js';
+import { systemClock } from '../util/clock.js';
+import { pollSummary } from './summary.js';
+import type { PollObserver } from '../poll/poll-source.js';
+
+export function registerOnce(program: Command): void {
+  program
+    .command('once')
+    .argument('[source...]', 'source ids (default: every enabled source)')
+    .description('poll now, once, and print a summary; exits 1 if any object or source failed')
+    .option('--no-progress', 'no progress bar, even on a terminal')
+    .action(async (ids: string[], _options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<GlobalOptions & { progress: boolean }>();
+      const config = loadConfigOrExplain(options);
+      for (const id of ids) findSource(config, id);
+      const log = loggerFor(config, options);
+      const store = openStore(config);
+      const sink = createSink(config.collector.output);
+      const collector = new Collector(config, { store, sink, log, clock: systemClock });
+
+      const controller = new AbortController();
+      const onSignal = () => {
+        log.warn('interrupted: finishing the batches in flight, then stopping');
+        controller.abort();
+        void collector.stop();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+
+      const bar = options.progress && process.stderr.isTTY ? progressBar() : undefined;
+      try {
+        const results = await collector.pollNow(ids, bar?.observer ?? {});
+        bar?.stop();
+        process.stdout.write(pollSummary(results));
+        if (config.collector.output.type === 'file') process.stdout.write(`events written to ${config.collector.output.path}\n`);
+        const failed = results.some((result) => result.status === 'failed' || result.objectsFailed > 0 || result.objectsRetrying > 0);
+        if (failed) throw new ExitCode(1);
+      } finally {
+        bar?.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        await collector.stop();
+        await sink.close();
+        store.close();
+      }
+    });
+}
+
+function progressBar(): { observer: PollObserver; stop(): void } {
+  const bar = new cliProgress.SingleBar(
+    { format: 'pulling [{bar}] {value}/{total} objects | {events} events', hideCursor: true, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  let total = 0;
+  let events = 0;
+  let started = false;
+  let stopped = false;
+  return {
+    observer: {
+      onObjectsPlanned(count) {
+        total += count;
+        if (!started) {
+          bar.start(total, 0, { events });
+          started = true;
+        } else bar.setTotal(total);
+      },
+      onObjectFinished() {
+        bar.increment();
+      },
+      onEvents(count) {
+        events += count;
+        bar.update({ events });
+      },
+    },
+    stop() {
+      if (started && !stopped) bar.stop();
+      stopped = true;
+    },
+  };
+}

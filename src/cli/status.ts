@@ -1,0 +1,71 @@
+import type { LoadedSource } from '../config/load.js';
+import type { PartitionRow, SourceRow, Store } from '../state/types.js';
+import { scopeOf } from '../poll/partitions.js';
+
+export interface SourceStatus {
+  id: string;
+  enabled: boolean;
+  bucket: string;
+  prefix: string;
+  /** False when the state belongs to another bucket or prefix: the next poll starts over. */
+  stateMatchesConfig: boolean;
+  partitions: PartitionRow[];
+  lastPollStart: string | null;
+  lastPollEnd: string | null;
+  lastPollStatus: string | null;
+  lastPollError: string | null;
+  nextPoll: string | null;
+  objectsDone: number;
+  objectsFailed: number;
+  objectsSkipped: number;
+  events: number;
+  badLines: number;
+  /** Age of the newest delivered object, in seconds. */
+  lagSeconds: number | null;
+  pendingReset: SourceRow['resetRequest'];
+}
+
+export function sourceStatus(source: LoadedSource, store: Store | undefined, nowMs: number): SourceStatus {
+  const row = store?.getSource(source.id);
+  const partitions = row ? store!.partitions(source.id) : [];
+  const newest = Math.max(0, ...partitions.map((p) => p.newestDoneModifiedMs ?? 0));
+  const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
+  return {
+    id: source.id,
+    enabled: source.enabled,
+    bucket: source.bucket,
+    prefix: source.prefix || '/',
+    stateMatchesConfig: row ? row.scope === scopeOf(source) : true,
+    partitions,
+    lastPollStart: iso(row?.lastPollStartMs),
+    lastPollEnd: iso(row?.lastPollEndMs),
+    lastPollStatus: row?.lastPollStatus ?? null,
+    lastPollError: row?.lastPollError ?? null,
+    nextPoll: iso(row?.nextPollMs),
+    objectsDone: row?.objectsDone ?? 0,
+    objectsFailed: row?.objectsFailed ?? 0,
+    objectsSkipped: row?.objectsSkipped ?? 0,
+    events: row?.events ?? 0,
+    badLines: row?.badLines ?? 0,
+    lagSeconds: newest > 0 ? Math.round((nowMs - newest) / 1000) : null,
+    pendingReset: row?.resetRequest ?? null,
+  };
+}
+
+export function describeMarker(partitions: PartitionRow[]): string {
+  if (partitions.length === 0) return '(not polled yet)';
+  return partitions.map((p) => p.settledKey || '(beginning)').join(', ');
+}
+
+export function ago(iso: string | null, nowMs: number): string {
+  if (!iso) return '-';
+  const seconds = Math.round((nowMs - Date.parse(iso)) / 1000);
+  return seconds >= 0 ? `${humanSeconds(seconds)} ago` : `in ${humanSeconds(-seconds)}`;
+}
+
+export function humanSeconds(seconds: number): string {
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86_400)}d`;
+}

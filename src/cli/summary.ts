@@ -1,0 +1,27 @@
+import type { PollResult } from '../poll/poll-source.js';
+
+/** A fixed-width table, for terminals and for logs alike. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function pollSummary(results: PollResult[]): string {
+  const rows = results.map((result) => [
+    result.sourceId,
+    result.status,
+    String(result.objectsDone),
+    String(result.events),
+    String(result.badLines),
+    String(result.objectsSkipped),
+    String(result.objectsRetrying),
+    String(result.objectsFailed),
+  ]);
+  let text = table(['SOURCE', 'STATUS', 'OBJECTS', 'EVENTS', 'BAD LINES', 'SKIPPED', 'RETRYING', 'FAILED'], rows);
+  for (const result of results) {
+    for (const error of result.errors.slice(0, 5)) text += `  ${result.sourceId}: ${error}\n`;
+    if (result.errors.length > 5) text += `  ${result.sourceId}: … and ${result.errors.length - 5} more (see the log)\n`;
+  }
+  return text;
+}

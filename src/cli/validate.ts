@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { loadConfigOrExplain, type GlobalOptions } from './context.js';
+
+export function registerValidate(program: Command): void {
+  program
+    .command('validate')
+    .description('check the configuration and list every problem; exits 2 on any')
+    .action((_options: unknown, command: Command) => {
+      const config = loadConfigOrExplain(command.optsWithGlobals<GlobalOptions>());
+      for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
+      const enabled = config.sources.filter((source) => source.enabled);
+      process.stdout.write(
+        `configuration OK: ${config.dir}\n  output: ${config.collector.output.type === 'file' ? `file ${config.collector.output.path}` : 'stdout'}\n  state: ${config.collector.state}\n  sources: ${config.sources.length} (${enabled.length} enabled)\n`,
+      );
+      for (const source of config.sources) {
+        const when = source.schedule ? `cron "${source.schedule}"` : `every ${(source.recurrence ?? 0) / 60_000} min`;
+        process.stdout.write(`    ${source.id}: s3://${source.bucket}/${source.prefix} ${source.format}, ${when}${source.enabled ? '' : ' (disabled)'}\n`);
+      }
+    });
+}

@@ -1,0 +1,56 @@
+/**
+ * Resolves `${env:NAME}` and `${file:PATH}` inside string values, so that no secret needs to be
+ * written in a config file. Errors carry the field path; the caller adds the file name.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface InterpolationProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+const REFERENCE = /\$\{(env|file):([^}]+)\}/g;
+
+export function interpolate(
+  value: unknown,
+  options: { env: NodeJS.ProcessEnv; baseDir: string },
+  problems: InterpolationProblem[],
+  at: (string | number)[] = [],
+): unknown {
+  if (typeof value === 'string') return interpolateString(value, options, problems, at);
+  if (Array.isArray(value)) return value.map((item, index) => interpolate(item, options, problems, [...at, index]));
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, interpolate(item, options, problems, [...at, key])]),
+    );
+  }
+  return value;
+}
+
+function interpolateString(
+  text: string,
+  options: { env: NodeJS.ProcessEnv; baseDir: string },
+  problems: InterpolationProblem[],
+  at: (string | number)[],
+): string {
+  return text.replace(REFERENCE, (whole, kind: string, name: string) => {
+    if (kind === 'env') {
+      const found = options.env[name];
+      if (found === undefined) {
+        problems.push({ path: at, message: `environment variable ${name} is not set (referenced as ${whole})` });
+        return '';
+      }
+      return found;
+    }
+    const file = path.resolve(options.baseDir, name);
+    try {
+      // A trailing newline is how editors and `echo` end a secret file; it is never part of it.
+      return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      problems.push({ path: at, message: `cannot read ${file} (${reason}), referenced as ${whole}` });
+      return '';
+    }
+  });
+}

@@ -1,0 +1,161 @@
+/**
+ * Loads `s3pull.yaml` and `sources.d/*.yaml` from one folder, resolves references, validates
+ * against the schema and reports every problem at once as `file: field <value>: reason`.
+ */
+import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { collectorSchema, sourceSchema, type CollectorConfig, type SourceConfig } from './schema.js';
+import { interpolate, type InterpolationProblem } from './interpolate.js';
+import { ConfigError } from '../util/errors.js';
+
+export interface LoadedSource extends SourceConfig {
+  /** The file the source came from, for messages. */
+  file: string;
+}
+
+export interface LoadedConfig {
+  dir: string;
+  collector: CollectorConfig;
+  sources: LoadedSource[];
+  /** Things that work but deserve the operator's eye. */
+  warnings: string[];
+}
+
+export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.S3PULL_CONFIG ?? 'conf';
+}
+
+const SECRET_FIELD = /secret|password|token/i;
+
+export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const absoluteDir = path.resolve(dir);
+  const problems: string[] = [];
+  const warnings: string[] = [];
+
+  if (!existsSync(absoluteDir) || !statSync(absoluteDir).isDirectory()) {
+    throw new ConfigError([`${absoluteDir}: the config folder does not exist (set --config DIR or S3PULL_CONFIG)`]);
+  }
+
+  const collectorFile = path.join(absoluteDir, 's3pull.yaml');
+  const collectorRaw = existsSync(collectorFile) ? readYaml(collectorFile, problems) : {};
+  const collectorParsed = validate(collectorSchema, collectorRaw, collectorFile, absoluteDir, env, problems);
+
+  const sourcesDir = path.join(absoluteDir, 'sources.d');
+  const sourceFiles = existsSync(sourcesDir)
+    ? readdirSync(sourcesDir)
+        .filter((name) => /\.ya?ml$/.test(name))
+        .sort()
+        .map((name) => path.join(sourcesDir, name))
+    : [];
+
+  const sources: LoadedSource[] = [];
+  const firstFileOfId = new Map<string, string>();
+  for (const file of sourceFiles) {
+    const raw = readYaml(file, problems);
+    if (raw === undefined) continue;
+    const source = validate(sourceSchema, raw, file, absoluteDir, env, problems);
+    if (!source) continue;
+    const earlier = firstFileOfId.get(source.id);
+    if (earlier) {
+      problems.push(`${relative(file)}: field id <${source.id}>: is already used by ${relative(earlier)}; ids must be unique`);
+      continue;
+    }
+    firstFileOfId.set(source.id, file);
+    if (source.endpoint?.startsWith('http://') && !isLoopback(source.endpoint)) {
+      warnings.push(`${relative(file)}: field endpoint <${source.endpoint}>: plain http sends requests unencrypted`);
+    }
+    sources.push({ ...source, file });
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  const collector = collectorParsed!;
+  return {
+    dir: absoluteDir,
+    collector: {
+      ...collector,
+      // Paths in s3pull.yaml are relative to the config folder, so that a config works from any cwd.
+      state: path.resolve(absoluteDir, collector.state),
+      certs_dir: path.resolve(absoluteDir, collector.certs_dir),
+      output: collector.output.type === 'file' ? { ...collector.output, path: path.resolve(absoluteDir, collector.output.path) } : collector.output,
+    },
+    sources,
+    warnings,
+  };
+}
+
+function readYaml(file: string, problems: string[]): unknown {
+  const text = readFileSync(file, 'utf8');
+  const document = parseDocument(text, { prettyErrors: true });
+  if (document.errors.length > 0) {
+    for (const error of document.errors) {
+      const line = error.linePos?.[0];
+      problems.push(`${relative(file)}${line ? `:${line.line}:${line.col}` : ''}: invalid YAML: ${error.message.split('\n')[0]}`);
+    }
+    return undefined;
+  }
+  const value = document.toJS() as unknown;
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.push(`${relative(file)}: the file must hold a mapping of fields (key: value)`);
+    return undefined;
+  }
+  return value;
+}
+
+function validate<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  file: string,
+  baseDir: string,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): z.output<S> | undefined {
+  if (raw === undefined) return undefined;
+  const referenceProblems: InterpolationProblem[] = [];
+  const resolved = interpolate(raw, { env, baseDir }, referenceProblems);
+  for (const problem of referenceProblems) {
+    problems.push(`${relative(file)}: field ${fieldName(problem.path)}: ${problem.message}`);
+  }
+  const result = schema.safeParse(resolved);
+  if (result.success) return referenceProblems.length === 0 ? (result.data as z.output<S>) : undefined;
+  for (const issue of result.error.issues) {
+    const at = issue.path as (string | number)[];
+    const shown = issue.code === 'unrecognized_keys' ? '' : ` <${showValue(raw, at)}>`;
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (check the spelling; see the configuration reference)`
+        : issue.message;
+    const where = issue.code === 'unrecognized_keys' && at.length === 0 ? '' : ` field ${fieldName(at)}${shown}`;
+    problems.push(`${relative(file)}:${where}: ${message}`);
+  }
+  return undefined;
+}
+
+/** The value as written in the file (before references resolve), with secrets masked. */
+function showValue(raw: unknown, at: (string | number)[]): string {
+  let value: unknown = raw;
+  for (const part of at) {
+    if (value === null || typeof value !== 'object') return 'missing';
+    value = (value as Record<string | number, unknown>)[part];
+  }
+  if (value === undefined) return 'missing';
+  if (at.some((part) => SECRET_FIELD.test(String(part))) && typeof value === 'string' && !value.startsWith('${')) return '***';
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+function fieldName(at: (string | number)[]): string {
+  return at.length === 0 ? '(top level)' : at.map(String).join('.');
+}
+
+function relative(file: string): string {
+  const shown = path.relative(process.cwd(), file);
+  return shown.startsWith('..') ? file : shown;
+}
+
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host.startsWith('127.') || host === '[::1]';
+}

@@ -1,0 +1,139 @@
+/**
+ * The one source of truth for the configuration: types, defaults, validation and the text of
+ * every field's docs come from here. Unknown keys are errors, so a typo never silently disables
+ * a setting.
+ */
+import { z } from 'zod';
+import cron from 'node-cron';
+import { parseDuration } from '../util/duration.js';
+
+const MINUTE_MS = 60_000;
+
+function duration(field: string, minimumMs: number) {
+  return z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const ms = parseDuration(String(value));
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${field} must be a number and a unit s, m, h or d, such as 15M, 2H or 1D` });
+      return z.NEVER;
+    }
+    if (ms < minimumMs) {
+      ctx.addIssue({ code: 'custom', message: `${field} must be at least ${minimumMs / 1000}s` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+// Bucket names as S3 allows them today (lowercase, digits, dots and hyphens; 3 to 63 characters).
+const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name (3-63 lowercase letters, digits, dots or hyphens)');
+
+/**
+ * JSA's Directory Prefix rule: `/` alone is the bucket root; otherwise the prefix must not begin
+ * with `/`. Stored without the leading `/` so that S3 sees the real key prefix.
+ */
+const prefix = z
+  .string()
+  .default('/')
+  .superRefine((value, ctx) => {
+    if (value !== '/' && value.startsWith('/')) {
+      ctx.addIssue({ code: 'custom', message: 'must not begin with "/" (use "/" alone for the bucket root, or folder1/folder2/)' });
+    }
+  })
+  .transform((value) => (value === '/' ? '' : value));
+
+const regex = z.string().superRefine((value, ctx) => {
+  try {
+    new RegExp(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `is not a valid regular expression: ${(error as Error).message}` });
+  }
+});
+
+const accessKeyAuth = z.strictObject({
+  type: z.literal('access_key'),
+  access_key_id: z.string().min(1),
+  secret_access_key: z.string().min(1),
+  session_token: z.string().min(1).optional(),
+});
+
+const defaultChainAuth = z.strictObject({ type: z.literal('default') });
+
+export const authSchema = z.discriminatedUnion('type', [accessKeyAuth, defaultChainAuth]);
+
+const startSchema = z.union([
+  z.enum(['beginning', 'now']),
+  z.strictObject({
+    since: z.union([z.string(), z.date()]).transform((value, ctx) => {
+      const date = value instanceof Date ? value : new Date(value);
+      if (Number.isNaN(date.getTime())) {
+        ctx.addIssue({ code: 'custom', message: 'must be a date such as 2026-11-01 or 2026-11-01T12:00:00Z' });
+        return z.NEVER;
+      }
+      return date;
+    }),
+  }),
+]);
+
+export const FORMAT_NAMES = ['cloudtrail', 'vpcflow', 'lines', 'jsonlines'] as const;
+
+export const sourceSchema = z
+  .strictObject({
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be letters, digits, ".", "_" or "-" (at most 128)'),
+    enabled: z.boolean().default(true),
+    bucket: bucketName,
+    prefix,
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1'),
+    endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    path_style: z.boolean().default(false),
+    auth: authSchema.default({ type: 'default' }),
+    file_pattern: regex.default('.*'),
+    format: z.enum(FORMAT_NAMES),
+    recurrence: duration('recurrence', MINUTE_MS).optional(),
+    schedule: z
+      .string()
+      .refine((value) => cron.validate(value), 'must be a cron expression such as "*/5 * * * *"')
+      .optional(),
+    eps_throttle: z.number().int().min(0, 'must be 0 (no limit) or more').default(5000),
+    concurrency: z.number().int().min(1).max(64).default(4),
+    late_window: duration('late_window', 0).default(3_600_000),
+    listing: z.enum(['marker', 'full']).default('marker'),
+    start: startSchema.default('beginning'),
+    max_attempts: z.number().int().min(1).default(5),
+    request_timeout: duration('request_timeout', 1000).default(60_000),
+  })
+  .superRefine((source, ctx) => {
+    if (source.recurrence !== undefined && source.schedule !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'set either recurrence or schedule, not both' });
+    }
+  })
+  .transform((source) => ({
+    ...source,
+    // JSA's recurrence has no default; five minutes is InsightIDR's usual refresh rate.
+    recurrence: source.schedule === undefined ? (source.recurrence ?? 300_000) : undefined,
+  }));
+
+const outputSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('stdout') }),
+  z.strictObject({ type: z.literal('file'), path: z.string().min(1) }),
+]);
+
+export const collectorSchema = z.strictObject({
+  state: z.string().min(1).default('/var/lib/s3pull/state.db'),
+  certs_dir: z.string().min(1).default('certs'),
+  output: outputSchema.default({ type: 'stdout' }),
+  log: z
+    .strictObject({
+      level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+      format: z.enum(['text', 'json']).default('text'),
+    })
+    .default({ level: 'info', format: 'text' }),
+});
+
+export type SourceConfig = z.output<typeof sourceSchema>;
+export type CollectorConfig = z.output<typeof collectorSchema>;
+export type OutputConfig = CollectorConfig['output'];
+export type AuthConfig = SourceConfig['auth'];
+export type StartConfig = SourceConfig['start'];
+export type FormatName = (typeof FORMAT_NAMES)[number];

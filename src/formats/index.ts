@@ -1,0 +1,19 @@
+import type { FormatName } from '../config/schema.js';
+import type { Format } from './types.js';
+import { cloudtrailFormat } from './cloudtrail.js';
+import { vpcflowFormat } from './vpcflow.js';
+import { linesFormat } from './lines.js';
+import { jsonlinesFormat } from './jsonlines.js';
+
+const FORMATS: Record<FormatName, Format> = {
+  cloudtrail: cloudtrailFormat,
+  vpcflow: vpcflowFormat,
+  lines: linesFormat,
+  jsonlines: jsonlinesFormat,
+};
+
+export function formatFor(name: FormatName): Format {
+  return FORMATS[name];
+}
+
+export type { Format, ParsedItem, FormatContext } from './types.js';

@@ -1,0 +1,24 @@
+import type { Format } from './types.js';
+import { readLines } from './lines-reader.js';
+
+/** One JSON object per line (NDJSON). A line that is not a JSON object is skipped and counted. */
+export const jsonlinesFormat: Format = {
+  name: 'jsonlines',
+  async *parse(input) {
+    for await (const { line, number } of readLines(input)) {
+      if (line.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (error) {
+        yield { bad: { line: number, reason: `invalid JSON: ${(error as Error).message}` } };
+        continue;
+      }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        yield { bad: { line: number, reason: 'not a JSON object' } };
+        continue;
+      }
+      yield { event: value as Record<string, unknown> };
+    }
+  },
+};

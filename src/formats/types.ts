@@ -1,0 +1,16 @@
+import type { Readable } from 'node:stream';
+
+export interface FormatContext {
+  key: string;
+}
+
+/** One parsed record, or a line/record that could not be parsed (skipped and counted). */
+export type ParsedItem =
+  | { event: Record<string, unknown>; time?: string | undefined }
+  | { bad: { line: number; reason: string } };
+
+/** Turns an object's decoded bytes into events; knows nothing of S3. */
+export interface Format {
+  readonly name: string;
+  parse(input: Readable, context: FormatContext): AsyncIterable<ParsedItem>;
+}

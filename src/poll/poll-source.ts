@@ -1,0 +1,250 @@
+/**
+ * One poll of one source: the only place that orders list → plan → fetch → parse → emit →
+ * commit. Pages are handled one at a time, so memory does not grow with the bucket and the marker
+ * moves forward during a long first pull.
+ */
+import type { ObjectInfo, S3Bucket } from '../aws/types.js';
+import type { LoadedSource } from '../config/load.js';
+import type { Sink } from '../sinks/types.js';
+import type { LedgerRow, Store } from '../state/types.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../log/logger.js';
+import { formatFor } from '../formats/index.js';
+import { TokenBucket } from '../throttle/token-bucket.js';
+import { listingFor } from './listing.js';
+import { partitionsOf, scopeOf } from './partitions.js';
+import { SettledKeyWalker } from './settle.js';
+import { skipReason, type SkipReason } from './skip-rules.js';
+import { pullObject } from './pull-object.js';
+import { ObjectGoneError } from '../aws/classify.js';
+import { S3PullError, SinkError, errorMessage, isAbortError } from '../util/errors.js';
+
+export interface PollDependencies {
+  store: Store;
+  sink: Sink;
+  bucket: S3Bucket;
+  clock: Clock;
+  log: Logger;
+  /** One per source, kept across polls so that the rate holds across poll boundaries. */
+  throttle?: TokenBucket;
+}
+
+export interface PollObserver {
+  onObjectsPlanned?(count: number): void;
+  onObjectFinished?(key: string): void;
+  onEvents?(count: number): void;
+}
+
+export interface PollResult {
+  sourceId: string;
+  status: 'ok' | 'partial' | 'failed' | 'aborted';
+  objectsDone: number;
+  objectsFailed: number;
+  objectsRetrying: number;
+  objectsSkipped: number;
+  events: number;
+  badLines: number;
+  errors: string[];
+}
+
+export async function pollSource(
+  source: LoadedSource,
+  deps: PollDependencies,
+  signal: AbortSignal,
+  observer: PollObserver = {},
+): Promise<PollResult> {
+  const { store, clock } = deps;
+  const log = deps.log.child({ source: source.id });
+  const result: PollResult = {
+    sourceId: source.id,
+    status: 'ok',
+    objectsDone: 0,
+    objectsFailed: 0,
+    objectsRetrying: 0,
+    objectsSkipped: 0,
+    events: 0,
+    badLines: 0,
+    errors: [],
+  };
+  const startedMs = clock.now();
+  const sinceMs = source.start === 'beginning' ? null : source.start === 'now' ? startedMs : source.start.since.getTime();
+  const opened = store.openSource(source.id, scopeOf(source), sinceMs, startedMs);
+  if (opened.previousScope) {
+    log.warn('scope changed: marker cleared, everything under the new prefix is pulled', {
+      was: opened.previousScope,
+      now: scopeOf(source),
+    });
+  }
+  const reset = store.applyPendingReset(source.id);
+  if (reset) log.info('marker reset applied', { reset: JSON.stringify(reset) });
+  store.recordPollStart(source.id, startedMs);
+
+  const state = store.getSource(source.id)!;
+  const filePattern = new RegExp(source.file_pattern);
+  const format = formatFor(source.format);
+  const listing = listingFor(source.listing);
+  const throttle = deps.throttle ?? new TokenBucket(source.eps_throttle, clock);
+  let stopReason: unknown;
+
+  const pullOne = async (object: ObjectInfo, partition: string): Promise<boolean> => {
+    try {
+      const outcome = await pullObject(
+        {
+          sourceId: source.id,
+          bucket: source.bucket,
+          partition,
+          formatName: source.format,
+          format,
+          getter: deps.bucket,
+          sink: deps.sink,
+          store,
+          throttle,
+          clock,
+          log,
+          signal,
+          onEvents: (count) => {
+            result.events += count;
+            observer.onEvents?.(count);
+          },
+        },
+        object,
+      );
+      result.objectsDone += 1;
+      result.badLines += outcome.badLines;
+      log.debug('object done', { key: object.key, events: outcome.events, bad_lines: outcome.badLines });
+      return true;
+    } catch (error) {
+      if (isAbortError(error) || error instanceof SinkError) {
+        stopReason ??= error;
+        return false;
+      }
+      const message = errorMessage(error);
+      if (error instanceof ObjectGoneError) {
+        store.failObjectAttempt(source.id, object.key, message, 1, clock.now());
+        result.objectsFailed += 1;
+        log.warn('object gone before it was read', { key: object.key });
+        return true;
+      }
+      if (error instanceof S3PullError && error.retryable) {
+        // Throttling and network trouble are never the object's fault: retried, not counted.
+        store.noteTransientError(source.id, object.key, message, clock.now());
+        result.objectsRetrying += 1;
+        result.errors.push(message);
+        log.warn('object will be retried', { key: object.key, error: message });
+        return false;
+      }
+      const row = store.failObjectAttempt(source.id, object.key, message, source.max_attempts, clock.now());
+      result.errors.push(message);
+      if (row.status === 'failed') {
+        result.objectsFailed += 1;
+        log.error('object failed for good, quarantined', { key: object.key, attempts: row.attempts, error: message });
+        return true;
+      }
+      result.objectsRetrying += 1;
+      log.warn('object failed, will be retried', { key: object.key, attempt: row.attempts, of: source.max_attempts, error: message });
+      return false;
+    } finally {
+      observer.onObjectFinished?.(object.key);
+    }
+  };
+
+  /** Pulls objects in key order, `concurrency` at a time; returns which finished. */
+  const pullAll = async (objects: ObjectInfo[], partition: string): Promise<Set<string>> => {
+    const finished = new Set<string>();
+    observer.onObjectsPlanned?.(objects.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < objects.length && stopReason === undefined && !signal.aborted) {
+        const object = objects[next]!;
+        next += 1;
+        if (await pullOne(object, partition)) finished.add(object.key);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(source.concurrency, objects.length) }, worker));
+    return finished;
+  };
+
+  try {
+    for (const prefix of partitionsOf(source)) {
+      const partition = store.ensurePartition(source.id, prefix);
+      const nowMs = clock.now();
+
+      // Objects left in progress below the marker (a reset --after, or a retry) are taken first.
+      const leftBehind = store
+        .pendingObjects(source.id, prefix)
+        .filter((row) => row.key <= partition.settledKey && due(row, nowMs))
+        .map(toObjectInfo);
+      if (leftBehind.length > 0) await pullAll(leftBehind, prefix);
+
+      const walker = new SettledKeyWalker(nowMs - source.late_window);
+      for await (const page of deps.bucket.listPages(prefix, listing.startAfter(partition.settledKey), signal)) {
+        if (stopReason !== undefined || signal.aborted) break;
+        const known = store.ledger(source.id, page.map((object) => object.key));
+        const skipped = new Map<SkipReason, ObjectInfo[]>();
+        const toPull: ObjectInfo[] = [];
+        const finishedBefore = new Set<string>();
+        for (const object of page) {
+          const row = known.get(object.key);
+          if (row && (row.status === 'done' || row.status === 'failed' || row.status === 'skipped')) {
+            finishedBefore.add(object.key);
+            continue;
+          }
+          const reason = row ? undefined : skipReason(object, filePattern, state.sinceMs);
+          if (reason) {
+            skipped.set(reason, [...(skipped.get(reason) ?? []), object]);
+            finishedBefore.add(object.key);
+            continue;
+          }
+          if (row && !due(row, nowMs)) continue;
+          toPull.push(object);
+        }
+        for (const [reason, objects] of skipped) {
+          store.skipObjects(source.id, prefix, objects, reason, nowMs);
+          result.objectsSkipped += objects.length;
+        }
+        const finishedNow = await pullAll(toPull, prefix);
+        for (const object of page) {
+          walker.visit(object.key, object.lastModified.getTime(), finishedBefore.has(object.key) || finishedNow.has(object.key));
+        }
+        if (listing.movesMarker && walker.settledKey) store.advanceSettledKey(source.id, prefix, walker.settledKey);
+      }
+    }
+  } catch (error) {
+    if (isAbortError(error)) stopReason ??= error;
+    else {
+      result.status = 'failed';
+      result.errors.push(errorMessage(error));
+      log.error('poll failed', { error: errorMessage(error) });
+    }
+  }
+
+  if (stopReason !== undefined && result.status !== 'failed') {
+    if (stopReason instanceof SinkError) {
+      result.status = 'failed';
+      result.errors.push(stopReason.message);
+      log.error('output failed: source paused, marker kept', { error: stopReason.message });
+    } else {
+      result.status = 'aborted';
+    }
+  } else if (result.status === 'ok' && (result.objectsFailed > 0 || result.objectsRetrying > 0)) {
+    result.status = 'partial';
+  }
+  store.recordPollEnd(source.id, result.status, result.errors[0] ?? null, clock.now());
+  log.info('poll finished', {
+    status: result.status,
+    objects: result.objectsDone,
+    events: result.events,
+    failed: result.objectsFailed,
+    retrying: result.objectsRetrying,
+    skipped: result.objectsSkipped,
+  });
+  return result;
+}
+
+function due(row: LedgerRow, nowMs: number): boolean {
+  return row.nextAttemptMs === null || row.nextAttemptMs <= nowMs;
+}
+
+function toObjectInfo(row: LedgerRow): ObjectInfo {
+  return { key: row.key, etag: row.etag, size: row.size, lastModified: new Date(row.lastModifiedMs) };
+}

@@ -1,0 +1,126 @@
+/**
+ * Pulls one object: fetch → decode → parse → throttle → sink → commit, batch by batch. Progress
+ * is committed after each delivered batch, so a crash repeats at most one batch of this object,
+ * and a retry resumes after what was delivered.
+ */
+import type { Readable } from 'node:stream';
+import type { ObjectInfo, S3Getter } from '../aws/types.js';
+import type { Format } from '../formats/types.js';
+import type { Sink } from '../sinks/types.js';
+import type { Store } from '../state/types.js';
+import type { TokenBucket } from '../throttle/token-bucket.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../log/logger.js';
+import { decode } from '../formats/decode.js';
+import { envelopeLine } from './envelope.js';
+import { classifyS3Error } from '../aws/classify.js';
+import { ObjectDataError, S3PullError, isAbortError } from '../util/errors.js';
+
+export const BATCH_EVENTS = 500;
+const BATCH_BYTES = 1024 * 1024;
+/** How many bad lines of one object are logged one by one before they are only counted. */
+const BAD_LINES_LOGGED = 10;
+
+export interface PullContext {
+  sourceId: string;
+  bucket: string;
+  partition: string;
+  formatName: string;
+  format: Format;
+  getter: S3Getter;
+  sink: Sink;
+  store: Store;
+  throttle: TokenBucket;
+  clock: Clock;
+  log: Logger;
+  signal: AbortSignal;
+  onEvents?: (count: number) => void;
+}
+
+export interface PullOutcome {
+  events: number;
+  badLines: number;
+}
+
+export async function pullObject(context: PullContext, object: ObjectInfo): Promise<PullOutcome> {
+  const { store, sourceId, clock } = context;
+  const row = store.beginObject(sourceId, context.partition, object, clock.now());
+  // Items already delivered by an earlier attempt (events and bad lines both hold a position).
+  const resumeFrom = row.events + row.badLines;
+  const log = context.log.child({ key: object.key });
+  let events = row.events;
+  let badLines = row.badLines;
+
+  let body: Readable | undefined;
+  try {
+    const fetched = await context.getter.get(object.key, context.signal);
+    body = fetched.body;
+    // The listing's ETag names the version we planned; a rewritten object starts over.
+    const etag = fetched.etag || object.etag;
+    const decoded = await decode(body);
+    const envelope = {
+      source: sourceId,
+      bucket: context.bucket,
+      key: object.key,
+      etag,
+      format: context.formatName,
+      fallbackTime: object.lastModified.toISOString(),
+    };
+
+    let position = 0;
+    let batch: string[] = [];
+    let batchBytes = 0;
+    let batchBad = 0;
+    const flush = async () => {
+      if (batch.length === 0 && batchBad === 0) return;
+      await context.throttle.take(batch.length, context.signal);
+      await context.sink.write(batch);
+      events += batch.length;
+      badLines += batchBad;
+      store.recordProgress(sourceId, object.key, events, badLines, clock.now());
+      context.onEvents?.(batch.length);
+      batch = [];
+      batchBytes = 0;
+      batchBad = 0;
+      // Stop between batches on shutdown: what was delivered is committed, the rest resumes.
+      context.signal.throwIfAborted();
+    };
+
+    for await (const item of context.format.parse(decoded, { key: object.key })) {
+      const at = position;
+      position += 1;
+      if (at < resumeFrom) continue;
+      if ('bad' in item) {
+        batchBad += 1;
+        if (badLines + batchBad <= BAD_LINES_LOGGED) {
+          log.warn('bad line skipped', { line: item.bad.line, reason: item.bad.reason });
+        }
+        continue;
+      }
+      const line = envelopeLine(envelope, at, item.event, item.time);
+      batch.push(line);
+      batchBytes += line.length;
+      if (batch.length >= BATCH_EVENTS || batchBytes >= BATCH_BYTES) await flush();
+    }
+    await flush();
+    store.completeObject(sourceId, object.key, events, badLines, clock.now());
+    if (badLines > BAD_LINES_LOGGED) log.warn('bad lines skipped', { count: badLines });
+    return { events, badLines };
+  } catch (error) {
+    throw classifyReadError(error, context.bucket, object.key);
+  } finally {
+    body?.destroy();
+  }
+}
+
+const ZLIB_CODES = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_STREAM_ERROR', 'ERR_INVALID_STATE']);
+
+function classifyReadError(error: unknown, bucket: string, key: string): unknown {
+  if (error instanceof S3PullError) return error;
+  if (isAbortError(error)) return error;
+  const code = (error as { code?: string }).code;
+  if (code && ZLIB_CODES.has(code)) {
+    return new ObjectDataError(`${key}: not a valid gzip stream (${(error as Error).message})`, { cause: error, context: { bucket, key } });
+  }
+  return classifyS3Error(error, 'get', { bucket, key });
+}

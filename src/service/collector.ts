@@ -1,0 +1,183 @@
+/**
+ * The collector: one runtime per source (S3 client, throttle, schedule), one shared sink and
+ * store. Used by `run` (scheduled, with reload) and `once` (one poll now). One failing source
+ * never stops another: each poll is awaited on its own and its errors end in its result.
+ */
+import type { LoadedConfig, LoadedSource } from '../config/load.js';
+import type { S3Bucket } from '../aws/types.js';
+import type { Sink } from '../sinks/types.js';
+import type { Store } from '../state/types.js';
+import type { Logger } from '../log/logger.js';
+import { registerSecret } from '../log/logger.js';
+import type { Clock } from '../util/clock.js';
+import { createS3Bucket } from '../aws/s3-bucket.js';
+import { TokenBucket } from '../throttle/token-bucket.js';
+import { scheduleFor, type Schedule } from '../schedule/schedule.js';
+import { pollSource, type PollObserver, type PollResult } from '../poll/poll-source.js';
+import { errorMessage } from '../util/errors.js';
+
+export type BucketFactory = (source: LoadedSource) => S3Bucket;
+
+export const defaultBucketFactory: BucketFactory = (source) =>
+  createS3Bucket({
+    bucket: source.bucket,
+    region: source.region,
+    endpoint: source.endpoint,
+    pathStyle: source.path_style,
+    auth: source.auth,
+    requestTimeoutMs: source.request_timeout,
+  });
+
+interface SourceRuntime {
+  source: LoadedSource;
+  bucket: S3Bucket;
+  throttle: TokenBucket;
+  schedule?: Schedule;
+  controller: AbortController;
+  running?: Promise<PollResult>;
+}
+
+export interface CollectorOptions {
+  store: Store;
+  sink: Sink;
+  log: Logger;
+  clock: Clock;
+  bucketFactory?: BucketFactory;
+  onPollFinished?: (result: PollResult) => void;
+}
+
+export class Collector {
+  private readonly runtimes = new Map<string, SourceRuntime>();
+  private readonly bucketFactory: BucketFactory;
+  private scheduled = false;
+
+  constructor(
+    private config: LoadedConfig,
+    private readonly options: CollectorOptions,
+  ) {
+    this.bucketFactory = options.bucketFactory ?? defaultBucketFactory;
+    for (const source of config.sources) this.add(source);
+  }
+
+  get sources(): LoadedSource[] {
+    return [...this.runtimes.values()].map((runtime) => runtime.source);
+  }
+
+  /** One poll of the given sources (all enabled ones by default), concurrently. */
+  async pollNow(ids: string[] = [], observer: PollObserver = {}): Promise<PollResult[]> {
+    const selected = ids.length > 0 ? ids.map((id) => this.runtimes.get(id)!) : [...this.runtimes.values()].filter((r) => r.source.enabled);
+    return Promise.all(selected.map((runtime) => this.poll(runtime, observer)));
+  }
+
+  /** Schedules every enabled source. */
+  start(): void {
+    this.scheduled = true;
+    for (const runtime of this.runtimes.values()) this.schedule(runtime);
+  }
+
+  /** Applies a new config: added, removed and changed sources; the rest keep running. */
+  async reload(next: LoadedConfig): Promise<{ added: string[]; removed: string[]; changed: string[] }> {
+    const added: string[] = [];
+    const removed: string[] = [];
+    const changed: string[] = [];
+    const nextById = new Map(next.sources.map((source) => [source.id, source]));
+    for (const [id, runtime] of this.runtimes) {
+      const replacement = nextById.get(id);
+      if (!replacement) {
+        removed.push(id);
+        await this.remove(id);
+      } else if (JSON.stringify(replacement) !== JSON.stringify(runtime.source)) {
+        changed.push(id);
+        await this.remove(id);
+      }
+    }
+    for (const source of next.sources) {
+      if (!this.runtimes.has(source.id)) {
+        if (!changed.includes(source.id)) added.push(source.id);
+        const runtime = this.add(source);
+        if (this.scheduled) this.schedule(runtime);
+      }
+    }
+    this.config = next;
+    return { added, removed, changed };
+  }
+
+  /** Stops scheduling, lets polls in flight checkpoint at their next batch, and waits for them. */
+  async stop(): Promise<void> {
+    this.scheduled = false;
+    await Promise.all([...this.runtimes.keys()].map((id) => this.remove(id)));
+  }
+
+  nextRunMs(id: string): number | null {
+    return this.runtimes.get(id)?.schedule?.nextRunMs() ?? null;
+  }
+
+  private add(source: LoadedSource): SourceRuntime {
+    if (source.auth.type === 'access_key') {
+      registerSecret(source.auth.secret_access_key);
+      registerSecret(source.auth.session_token);
+    }
+    const runtime: SourceRuntime = {
+      source,
+      bucket: this.bucketFactory(source),
+      throttle: new TokenBucket(source.eps_throttle, this.options.clock),
+      controller: new AbortController(),
+    };
+    this.runtimes.set(source.id, runtime);
+    return runtime;
+  }
+
+  private async remove(id: string): Promise<void> {
+    const runtime = this.runtimes.get(id);
+    if (!runtime) return;
+    this.runtimes.delete(id);
+    runtime.schedule?.stop();
+    runtime.controller.abort();
+    await runtime.running?.catch(() => {});
+    runtime.bucket.destroy();
+  }
+
+  private schedule(runtime: SourceRuntime): void {
+    if (!runtime.source.enabled) return;
+    runtime.schedule = scheduleFor(runtime.source);
+    runtime.schedule.start(async () => {
+      await this.poll(runtime, {});
+      this.options.store.recordNextPoll(runtime.source.id, runtime.schedule?.nextRunMs() ?? null);
+    });
+    this.options.log.info('source scheduled', { source: runtime.source.id, schedule: runtime.schedule.description });
+  }
+
+  private async poll(runtime: SourceRuntime, observer: PollObserver): Promise<PollResult> {
+    if (runtime.running) return runtime.running;
+    const deps = {
+      store: this.options.store,
+      sink: this.options.sink,
+      bucket: runtime.bucket,
+      clock: this.options.clock,
+      log: this.options.log,
+      throttle: runtime.throttle,
+    };
+    runtime.running = pollSource(runtime.source, deps, runtime.controller.signal, observer)
+      .catch((error: unknown): PollResult => {
+        // A bug or a broken state file in one source must not stop the others.
+        this.options.log.error('poll crashed', { source: runtime.source.id, error: errorMessage(error) });
+        return {
+          sourceId: runtime.source.id,
+          status: 'failed',
+          objectsDone: 0,
+          objectsFailed: 0,
+          objectsRetrying: 0,
+          objectsSkipped: 0,
+          events: 0,
+          badLines: 0,
+          errors: [errorMessage(error)],
+        };
+      })
+      .finally(() => {
+        runtime.running = undefined;
+      });
+    const result = await runtime.running;
+    this.options.onPollFinished?.(result);
+    return result;
+  }
+}

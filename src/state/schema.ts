@@ -1,0 +1,51 @@
+/**
+ * The state file's schema, versioned. Each migration moves the file one version forward inside a
+ * transaction; a file from a newer s3pull is refused rather than misread.
+ */
+export const MIGRATIONS: string[] = [
+  // 1: sources, partitions (one settled key each), the ledger of objects.
+  `
+  CREATE TABLE sources (
+    source_id TEXT PRIMARY KEY,
+    scope TEXT NOT NULL,
+    since_ms INTEGER,
+    created_ms INTEGER NOT NULL,
+    reset_request TEXT,
+    last_poll_start_ms INTEGER,
+    last_poll_end_ms INTEGER,
+    last_poll_status TEXT,
+    last_poll_error TEXT,
+    next_poll_ms INTEGER,
+    objects_done INTEGER NOT NULL DEFAULT 0,
+    objects_failed INTEGER NOT NULL DEFAULT 0,
+    objects_skipped INTEGER NOT NULL DEFAULT 0,
+    events INTEGER NOT NULL DEFAULT 0,
+    bad_lines INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE partitions (
+    source_id TEXT NOT NULL REFERENCES sources(source_id) ON DELETE CASCADE,
+    prefix TEXT NOT NULL,
+    settled_key TEXT NOT NULL DEFAULT '',
+    newest_done_modified_ms INTEGER,
+    PRIMARY KEY (source_id, prefix)
+  );
+  CREATE TABLE objects (
+    source_id TEXT NOT NULL REFERENCES sources(source_id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    partition TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    last_modified_ms INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('in_progress', 'done', 'failed', 'skipped')),
+    events INTEGER NOT NULL DEFAULT 0,
+    bad_lines INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    next_attempt_ms INTEGER,
+    first_seen_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (source_id, key)
+  );
+  CREATE INDEX objects_by_status ON objects (source_id, status);
+  `,
+];

@@ -1,0 +1,349 @@
+/**
+ * The only importer of better-sqlite3. WAL mode so that the CLI can read (and request resets)
+ * while the service writes; every change is one transaction; the file is created 0600.
+ */
+import Database from 'better-sqlite3';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import type { ObjectInfo } from '../aws/types.js';
+import { MIGRATIONS } from './schema.js';
+import type { LedgerRow, OpenSourceResult, PartitionRow, ResetRequest, SourceRow, Store } from './types.js';
+import { S3PullError } from '../util/errors.js';
+
+const RETRY_BASE_MS = 60_000;
+const RETRY_CAP_MS = 3_600_000;
+
+interface ObjectRecord {
+  key: string;
+  partition: string;
+  etag: string;
+  size: number;
+  last_modified_ms: number;
+  status: LedgerRow['status'];
+  events: number;
+  bad_lines: number;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_ms: number | null;
+}
+
+interface SourceRecord {
+  source_id: string;
+  scope: string;
+  since_ms: number | null;
+  created_ms: number;
+  reset_request: string | null;
+  last_poll_start_ms: number | null;
+  last_poll_end_ms: number | null;
+  last_poll_status: string | null;
+  last_poll_error: string | null;
+  next_poll_ms: number | null;
+  objects_done: number;
+  objects_failed: number;
+  objects_skipped: number;
+  events: number;
+  bad_lines: number;
+}
+
+function toLedgerRow(record: ObjectRecord): LedgerRow {
+  return {
+    key: record.key,
+    partition: record.partition,
+    etag: record.etag,
+    size: record.size,
+    lastModifiedMs: record.last_modified_ms,
+    status: record.status,
+    events: record.events,
+    badLines: record.bad_lines,
+    attempts: record.attempts,
+    lastError: record.last_error,
+    nextAttemptMs: record.next_attempt_ms,
+  };
+}
+
+function toSourceRow(record: SourceRecord): SourceRow {
+  return {
+    sourceId: record.source_id,
+    scope: record.scope,
+    sinceMs: record.since_ms,
+    createdMs: record.created_ms,
+    resetRequest: record.reset_request ? (JSON.parse(record.reset_request) as ResetRequest) : null,
+    lastPollStartMs: record.last_poll_start_ms,
+    lastPollEndMs: record.last_poll_end_ms,
+    lastPollStatus: record.last_poll_status,
+    lastPollError: record.last_poll_error,
+    nextPollMs: record.next_poll_ms,
+    objectsDone: record.objects_done,
+    objectsFailed: record.objects_failed,
+    objectsSkipped: record.objects_skipped,
+    events: record.events,
+    badLines: record.bad_lines,
+  };
+}
+
+export function openSqliteStore(file: string, options: { readonly?: boolean } = {}): Store {
+  if (!options.readonly) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    if (!existsSync(file)) {
+      // Created by us with 0600 before SQLite opens it: the ledger names buckets and keys.
+      closeSync(openSync(file, 'a', 0o600));
+      chmodSync(file, 0o600);
+    }
+  } else if (!existsSync(file)) {
+    throw new S3PullError('STATE_MISSING', `state file ${file} does not exist yet (no poll has run)`);
+  }
+  const db = new Database(file, { readonly: options.readonly ?? false, timeout: 10_000 });
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    migrate(db, file);
+  }
+  db.pragma('foreign_keys = ON');
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database, file: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new S3PullError('STATE_TOO_NEW', `state file ${file} has schema version ${version}, newer than this s3pull knows (${MIGRATIONS.length}); upgrade s3pull`);
+  }
+  for (let next = version; next < MIGRATIONS.length; next += 1) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[next]!);
+      db.pragma(`user_version = ${next + 1}`);
+    })();
+  }
+}
+
+class SqliteStore implements Store {
+  private readonly statements;
+
+  constructor(private readonly db: Database.Database) {
+    this.statements = {
+      getSource: db.prepare<[string], SourceRecord>('SELECT * FROM sources WHERE source_id = ?'),
+      listSources: db.prepare<[], SourceRecord>('SELECT * FROM sources ORDER BY source_id'),
+      insertSource: db.prepare('INSERT INTO sources (source_id, scope, since_ms, created_ms) VALUES (?, ?, ?, ?)'),
+      deleteSource: db.prepare('DELETE FROM sources WHERE source_id = ?'),
+      partitions: db.prepare<[string], { prefix: string; settled_key: string; newest_done_modified_ms: number | null }>(
+        'SELECT prefix, settled_key, newest_done_modified_ms FROM partitions WHERE source_id = ? ORDER BY prefix',
+      ),
+      insertPartition: db.prepare('INSERT OR IGNORE INTO partitions (source_id, prefix) VALUES (?, ?)'),
+      advanceSettled: db.prepare('UPDATE partitions SET settled_key = ? WHERE source_id = ? AND prefix = ? AND settled_key < ?'),
+      getObject: db.prepare<[string, string], ObjectRecord>('SELECT * FROM objects WHERE source_id = ? AND key = ?'),
+      pending: db.prepare<[string, string], ObjectRecord>(
+        "SELECT * FROM objects WHERE source_id = ? AND partition = ? AND status = 'in_progress' ORDER BY key",
+      ),
+      failed: db.prepare<[string], ObjectRecord>("SELECT * FROM objects WHERE source_id = ? AND status = 'failed' ORDER BY key"),
+      upsertBegin: db.prepare(
+        `INSERT INTO objects (source_id, key, partition, etag, size, last_modified_ms, status, first_seen_ms, updated_ms)
+         VALUES (@source, @key, @partition, @etag, @size, @modified, 'in_progress', @now, @now)
+         ON CONFLICT (source_id, key) DO UPDATE SET
+           status = 'in_progress',
+           -- A rewritten object starts over: what was delivered belongs to the old content.
+           events = CASE WHEN etag = excluded.etag THEN events ELSE 0 END,
+           bad_lines = CASE WHEN etag = excluded.etag THEN bad_lines ELSE 0 END,
+           etag = excluded.etag, size = excluded.size, last_modified_ms = excluded.last_modified_ms,
+           updated_ms = excluded.updated_ms`,
+      ),
+      progress: db.prepare('UPDATE objects SET events = ?, bad_lines = ?, updated_ms = ? WHERE source_id = ? AND key = ?'),
+      complete: db.prepare(
+        "UPDATE objects SET status = 'done', events = ?, bad_lines = ?, last_error = NULL, next_attempt_ms = NULL, updated_ms = ? WHERE source_id = ? AND key = ?",
+      ),
+      failAttempt: db.prepare(
+        `UPDATE objects SET attempts = attempts + 1, last_error = @error, updated_ms = @now,
+           status = CASE WHEN attempts + 1 >= @max THEN 'failed' ELSE 'in_progress' END,
+           next_attempt_ms = @now + min(@cap, @base * (1 << min(attempts, 16)))
+         WHERE source_id = @source AND key = @key`,
+      ),
+      transient: db.prepare('UPDATE objects SET last_error = ?, updated_ms = ? WHERE source_id = ? AND key = ?'),
+      insertSkipped: db.prepare(
+        `INSERT OR IGNORE INTO objects (source_id, key, partition, etag, size, last_modified_ms, status, last_error, first_seen_ms, updated_ms)
+         VALUES (?, ?, ?, ?, ?, ?, 'skipped', ?, ?, ?)`,
+      ),
+      bump: db.prepare(
+        `UPDATE sources SET objects_done = objects_done + @done, objects_failed = objects_failed + @failed,
+           objects_skipped = objects_skipped + @skipped, events = events + @events, bad_lines = bad_lines + @bad
+         WHERE source_id = @source`,
+      ),
+      newestDone: db.prepare(
+        'UPDATE partitions SET newest_done_modified_ms = max(coalesce(newest_done_modified_ms, 0), ?) WHERE source_id = ? AND prefix = ?',
+      ),
+      setReset: db.prepare('UPDATE sources SET reset_request = ? WHERE source_id = ?'),
+      clearObjects: db.prepare('DELETE FROM objects WHERE source_id = ?'),
+      clearObjectsAfter: db.prepare('DELETE FROM objects WHERE source_id = ? AND key > ?'),
+      resetPartitions: db.prepare("UPDATE partitions SET settled_key = '', newest_done_modified_ms = NULL WHERE source_id = ?"),
+      setSince: db.prepare('UPDATE sources SET since_ms = ? WHERE source_id = ?'),
+      setSettledExact: db.prepare('UPDATE partitions SET settled_key = ? WHERE source_id = ? AND prefix = ?'),
+      pollStart: db.prepare('UPDATE sources SET last_poll_start_ms = ? WHERE source_id = ?'),
+      pollEnd: db.prepare('UPDATE sources SET last_poll_end_ms = ?, last_poll_status = ?, last_poll_error = ? WHERE source_id = ?'),
+      nextPoll: db.prepare('UPDATE sources SET next_poll_ms = ? WHERE source_id = ?'),
+    };
+  }
+
+  openSource(sourceId: string, scope: string, sinceMs: number | null, nowMs: number): OpenSourceResult {
+    return this.db.transaction((): OpenSourceResult => {
+      const existing = this.statements.getSource.get(sourceId);
+      if (existing && existing.scope === scope) return { state: toSourceRow(existing), created: false };
+      if (existing) this.statements.deleteSource.run(sourceId);
+      this.statements.insertSource.run(sourceId, scope, sinceMs, nowMs);
+      const state = toSourceRow(this.statements.getSource.get(sourceId)!);
+      return existing ? { state, previousScope: existing.scope, created: true } : { state, created: true };
+    })();
+  }
+
+  getSource(sourceId: string): SourceRow | undefined {
+    const record = this.statements.getSource.get(sourceId);
+    return record ? toSourceRow(record) : undefined;
+  }
+
+  listSources(): SourceRow[] {
+    return this.statements.listSources.all().map(toSourceRow);
+  }
+
+  partitions(sourceId: string): PartitionRow[] {
+    return this.statements.partitions.all(sourceId).map((row) => ({
+      prefix: row.prefix,
+      settledKey: row.settled_key,
+      newestDoneModifiedMs: row.newest_done_modified_ms,
+    }));
+  }
+
+  ensurePartition(sourceId: string, prefix: string): PartitionRow {
+    this.statements.insertPartition.run(sourceId, prefix);
+    return this.partitions(sourceId).find((row) => row.prefix === prefix)!;
+  }
+
+  advanceSettledKey(sourceId: string, prefix: string, key: string): void {
+    this.statements.advanceSettled.run(key, sourceId, prefix, key);
+  }
+
+  ledger(sourceId: string, keys: string[]): Map<string, LedgerRow> {
+    const found = new Map<string, LedgerRow>();
+    for (const key of keys) {
+      const record = this.statements.getObject.get(sourceId, key);
+      if (record) found.set(key, toLedgerRow(record));
+    }
+    return found;
+  }
+
+  pendingObjects(sourceId: string, partition: string): LedgerRow[] {
+    return this.statements.pending.all(sourceId, partition).map(toLedgerRow);
+  }
+
+  failedObjects(sourceId: string): LedgerRow[] {
+    return this.statements.failed.all(sourceId).map(toLedgerRow);
+  }
+
+  beginObject(sourceId: string, partition: string, object: ObjectInfo, nowMs: number): LedgerRow {
+    this.statements.upsertBegin.run({
+      source: sourceId,
+      key: object.key,
+      partition,
+      etag: object.etag,
+      size: object.size,
+      modified: object.lastModified.getTime(),
+      now: nowMs,
+    });
+    return toLedgerRow(this.statements.getObject.get(sourceId, object.key)!);
+  }
+
+  recordProgress(sourceId: string, key: string, events: number, badLines: number, nowMs: number): void {
+    this.db.transaction(() => {
+      const before = this.statements.getObject.get(sourceId, key);
+      this.statements.progress.run(events, badLines, nowMs, sourceId, key);
+      this.bumpCounters(sourceId, { events: events - (before?.events ?? 0), bad: badLines - (before?.bad_lines ?? 0) });
+    })();
+  }
+
+  completeObject(sourceId: string, key: string, events: number, badLines: number, nowMs: number): void {
+    this.db.transaction(() => {
+      const before = this.statements.getObject.get(sourceId, key);
+      this.statements.complete.run(events, badLines, nowMs, sourceId, key);
+      this.bumpCounters(sourceId, { done: 1, events: events - (before?.events ?? 0), bad: badLines - (before?.bad_lines ?? 0) });
+      if (before) this.statements.newestDone.run(before.last_modified_ms, sourceId, before.partition);
+    })();
+  }
+
+  failObjectAttempt(sourceId: string, key: string, error: string, maxAttempts: number, nowMs: number): LedgerRow {
+    return this.db.transaction(() => {
+      this.statements.failAttempt.run({ source: sourceId, key, error, max: maxAttempts, now: nowMs, base: RETRY_BASE_MS, cap: RETRY_CAP_MS });
+      const row = toLedgerRow(this.statements.getObject.get(sourceId, key)!);
+      if (row.status === 'failed') this.bumpCounters(sourceId, { failed: 1 });
+      return row;
+    })();
+  }
+
+  noteTransientError(sourceId: string, key: string, error: string, nowMs: number): void {
+    this.statements.transient.run(error, nowMs, sourceId, key);
+  }
+
+  skipObjects(sourceId: string, partition: string, objects: ObjectInfo[], reason: string, nowMs: number): void {
+    if (objects.length === 0) return;
+    this.db.transaction(() => {
+      let added = 0;
+      for (const object of objects) {
+        const result = this.statements.insertSkipped.run(
+          sourceId, object.key, partition, object.etag, object.size, object.lastModified.getTime(), reason, nowMs, nowMs,
+        );
+        added += result.changes;
+      }
+      this.bumpCounters(sourceId, { skipped: added });
+    })();
+  }
+
+  requestReset(sourceId: string, request: ResetRequest): void {
+    const result = this.statements.setReset.run(JSON.stringify(request), sourceId);
+    if (result.changes === 0) {
+      throw new S3PullError('SOURCE_UNKNOWN', `source ${sourceId} has no state yet: it has never been polled, so it starts as its config says`);
+    }
+  }
+
+  applyPendingReset(sourceId: string): ResetRequest | null {
+    return this.db.transaction((): ResetRequest | null => {
+      const record = this.statements.getSource.get(sourceId);
+      if (!record?.reset_request) return null;
+      const request = JSON.parse(record.reset_request) as ResetRequest;
+      if (request.mode === 'after') {
+        this.statements.clearObjectsAfter.run(sourceId, request.key);
+        for (const partition of this.partitions(sourceId)) {
+          // The key names its partition by prefix; other partitions are left as they are.
+          if (request.key.startsWith(partition.prefix)) this.statements.setSettledExact.run(request.key, sourceId, partition.prefix);
+        }
+        this.statements.setSince.run(null, sourceId);
+      } else {
+        this.statements.clearObjects.run(sourceId);
+        this.statements.resetPartitions.run(sourceId);
+        this.statements.setSince.run(request.mode === 'since' ? request.sinceMs : null, sourceId);
+      }
+      this.statements.setReset.run(null, sourceId);
+      return request;
+    })();
+  }
+
+  recordPollStart(sourceId: string, nowMs: number): void {
+    this.statements.pollStart.run(nowMs, sourceId);
+  }
+
+  recordPollEnd(sourceId: string, status: string, error: string | null, nowMs: number): void {
+    this.statements.pollEnd.run(nowMs, status, error, sourceId);
+  }
+
+  recordNextPoll(sourceId: string, nextMs: number | null): void {
+    this.statements.nextPoll.run(nextMs, sourceId);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private bumpCounters(sourceId: string, delta: { done?: number; failed?: number; skipped?: number; events?: number; bad?: number }): void {
+    this.statements.bump.run({
+      source: sourceId,
+      done: delta.done ?? 0,
+      failed: delta.failed ?? 0,
+      skipped: delta.skipped ?? 0,
+      events: delta.events ?? 0,
+      bad: delta.bad ?? 0,
+    });
+  }
+}

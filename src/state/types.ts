@@ -1,0 +1,80 @@
+import type { ObjectInfo } from '../aws/types.js';
+
+export type ObjectStatus = 'in_progress' | 'done' | 'failed' | 'skipped';
+
+export interface LedgerRow {
+  key: string;
+  partition: string;
+  etag: string;
+  size: number;
+  lastModifiedMs: number;
+  status: ObjectStatus;
+  /** Events delivered so far; for an object in progress, where a retry resumes. */
+  events: number;
+  badLines: number;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptMs: number | null;
+}
+
+export type ResetRequest = { mode: 'beginning' } | { mode: 'since'; sinceMs: number } | { mode: 'after'; key: string };
+
+export interface SourceRow {
+  sourceId: string;
+  scope: string;
+  sinceMs: number | null;
+  createdMs: number;
+  resetRequest: ResetRequest | null;
+  lastPollStartMs: number | null;
+  lastPollEndMs: number | null;
+  lastPollStatus: string | null;
+  lastPollError: string | null;
+  nextPollMs: number | null;
+  objectsDone: number;
+  objectsFailed: number;
+  objectsSkipped: number;
+  events: number;
+  badLines: number;
+}
+
+export interface PartitionRow {
+  prefix: string;
+  settledKey: string;
+  newestDoneModifiedMs: number | null;
+}
+
+export interface OpenSourceResult {
+  state: SourceRow;
+  /** Set when the stored scope differs from the configured one: the old state was cleared. */
+  previousScope?: string;
+  created: boolean;
+}
+
+/** The persisted state of every source: marker, ledger and counters. */
+export interface Store {
+  /** Creates the source's state, or clears it when its scope changed. */
+  openSource(sourceId: string, scope: string, sinceMs: number | null, nowMs: number): OpenSourceResult;
+  getSource(sourceId: string): SourceRow | undefined;
+  listSources(): SourceRow[];
+  partitions(sourceId: string): PartitionRow[];
+  ensurePartition(sourceId: string, prefix: string): PartitionRow;
+  /** Moves the settled key forward (never back). */
+  advanceSettledKey(sourceId: string, prefix: string, key: string): void;
+  ledger(sourceId: string, keys: string[]): Map<string, LedgerRow>;
+  pendingObjects(sourceId: string, partition: string): LedgerRow[];
+  failedObjects(sourceId: string): LedgerRow[];
+  beginObject(sourceId: string, partition: string, object: ObjectInfo, nowMs: number): LedgerRow;
+  /** Records delivered events of an object still in progress (a crash resumes after them). */
+  recordProgress(sourceId: string, key: string, events: number, badLines: number, nowMs: number): void;
+  completeObject(sourceId: string, key: string, events: number, badLines: number, nowMs: number): void;
+  failObjectAttempt(sourceId: string, key: string, error: string, maxAttempts: number, nowMs: number): LedgerRow;
+  noteTransientError(sourceId: string, key: string, error: string, nowMs: number): void;
+  skipObjects(sourceId: string, partition: string, objects: ObjectInfo[], reason: string, nowMs: number): void;
+  requestReset(sourceId: string, request: ResetRequest): void;
+  /** Applies a pending reset, if any, and returns it. */
+  applyPendingReset(sourceId: string): ResetRequest | null;
+  recordPollStart(sourceId: string, nowMs: number): void;
+  recordPollEnd(sourceId: string, status: string, error: string | null, nowMs: number): void;
+  recordNextPoll(sourceId: string, nextMs: number | null): void;
+  close(): void;
+}
