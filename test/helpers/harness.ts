@@ -1,0 +1,69 @@
+import path from 'node:path';
+import { openSqliteStore } from '../../src/state/sqlite-store.js';
+import type { Store } from '../../src/state/types.js';
+import { createS3Bucket } from '../../src/aws/s3-bucket.js';
+import { pollSource, type PollResult } from '../../src/poll/poll-source.js';
+import type { LoadedSource } from '../../src/config/load.js';
+import { silentLogger } from '../../src/log/logger.js';
+import type { Clock } from '../../src/util/clock.js';
+import { systemClock } from '../../src/util/clock.js';
+import { MemorySink } from './memory-sink.js';
+import { tempDir } from './source.js';
+
+/** A clock whose "now" is the real time shifted by `offsetMs`; sleeps pass instantly. */
+export class ShiftedClock implements Clock {
+  slept = 0;
+  constructor(public offsetMs = 0) {}
+  now(): number {
+    return Date.now() + this.offsetMs + this.slept;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.slept += ms;
+  }
+}
+
+export interface Harness {
+  store: Store;
+  sink: MemorySink;
+  stateFile: string;
+  poll(source: LoadedSource, clock?: Clock, signal?: AbortSignal): Promise<PollResult>;
+  reopen(): void;
+  close(): void;
+}
+
+export function harness(): Harness {
+  const dir = tempDir();
+  const stateFile = path.join(dir, 'state.db');
+  const h: Harness = {
+    store: openSqliteStore(stateFile),
+    sink: new MemorySink(),
+    stateFile,
+    async poll(source, clock = systemClock, signal = new AbortController().signal) {
+      const bucket = createS3Bucket({
+        bucket: source.bucket,
+        region: source.region,
+        endpoint: source.endpoint,
+        pathStyle: source.path_style,
+        auth: source.auth,
+        requestTimeoutMs: source.request_timeout,
+        maxAttempts: 2,
+      });
+      try {
+        return await pollSource(source, { store: h.store, sink: h.sink, bucket, clock, log: silentLogger }, signal);
+      } finally {
+        bucket.destroy();
+      }
+    },
+    /** As a restart does: the same state file, opened anew. */
+    reopen() {
+      h.store.close();
+      h.store = openSqliteStore(stateFile);
+    },
+    close() {
+      h.store.close();
+    },
+  };
+  return h;
+}
+
+export const HOUR = 3_600_000;

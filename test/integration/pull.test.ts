@@ -1,0 +1,170 @@
+import { expect } from 'chai';
+import { harness, ShiftedClock, HOUR, type Harness } from '../helpers/harness.js';
+import { resetMoto } from '../helpers/moto.js';
+import { createBucket, putObjects, cloudTrailFile, trailKey, TRAIL_PREFIX } from '../helpers/s3.js';
+import { testSource } from '../helpers/source.js';
+
+describe('pulling a CloudTrail prefix from S3 (moto)', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    await resetMoto();
+    await createBucket('trail-bucket');
+    h = harness();
+  });
+  afterEach(() => h.close());
+
+  it('delivers every event of every object exactly once, and a restart repeats nothing', async () => {
+    await putObjects('trail-bucket', [
+      { key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 3) },
+      { key: trailKey('2026/11/23', '20261123T1005Z', 'bbbb'), body: cloudTrailFile('b', 700) },
+      { key: trailKey('2026/11/23', '20261123T1010Z', 'cccc'), body: cloudTrailFile('c', 1) },
+    ]);
+    const source = testSource();
+    const first = await h.poll(source);
+    expect(first.status).to.equal('ok');
+    expect(first.objectsDone).to.equal(3);
+    expect(first.events).to.equal(704);
+    const ids = h.sink.eventIds();
+    expect(new Set(ids).size).to.equal(704);
+    expect(ids).to.include.members(['a-0', 'a-2', 'b-699', 'c-0']);
+
+    h.reopen();
+    const second = await h.poll(source);
+    expect(second.objectsDone).to.equal(0);
+    expect(h.sink.lines).to.have.length(704);
+  });
+
+  it('writes the envelope: deterministic id, event time, source, bucket, key, format', async () => {
+    const key = trailKey('2026/11/23', '20261123T1000Z', 'aaaa');
+    await putObjects('trail-bucket', [{ key, body: cloudTrailFile('a', 2) }]);
+    await h.poll(testSource());
+    const [first] = h.sink.events() as unknown as Record<string, unknown>[];
+    expect(first).to.include({ time: '2026-11-23T10:00:00Z', source: 'trail', bucket: 'trail-bucket', key, format: 'cloudtrail' });
+    expect(first!.id).to.match(/^[0-9a-f]{32}$/);
+
+    const again = harness();
+    await again.poll(testSource());
+    expect(again.sink.events()[0]!.id).to.equal(first!.id);
+    again.close();
+  });
+
+  it('pulls a late object whose key sorts before the newest done key, on the next poll', async () => {
+    // CloudTrail files of the same minute differ by a random suffix: a late one can sort first.
+    await putObjects('trail-bucket', [
+      { key: trailKey('2026/11/23', '20261123T1005Z', 'Mzzz'), body: cloudTrailFile('early', 1) },
+      { key: trailKey('2026/11/23', '20261123T1010Z', 'Xxxx'), body: cloudTrailFile('newest', 1) },
+    ]);
+    const source = testSource();
+    await h.poll(source);
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1010Z', 'Aaaa'), body: cloudTrailFile('late', 1) }]);
+    const second = await h.poll(source);
+    expect(second.objectsDone).to.equal(1);
+    expect(h.sink.eventIds().slice(2)).to.deep.equal(['late-0']);
+    expect(h.sink.eventIds().slice(0, 2).sort()).to.deep.equal(['early-0', 'newest-0']);
+  });
+
+  it('does not pull an object that arrives later than late_window after newer keys', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1010Z', 'Xxxx'), body: cloudTrailFile('newest', 1) }]);
+    const source = testSource({ late_window: '1h' });
+    // Two hours on, the newest object is older than the late window: the marker passes it.
+    const later = new ShiftedClock(2 * HOUR);
+    await h.poll(source, later);
+    expect(h.store.partitions('trail')[0]!.settledKey).to.equal(trailKey('2026/11/23', '20261123T1010Z', 'Xxxx'));
+
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1010Z', 'Aaaa'), body: cloudTrailFile('too-late', 1) }]);
+    const second = await h.poll(source, later);
+    expect(second.objectsDone).to.equal(0);
+    expect(h.sink.eventIds()).to.deep.equal(['newest-0']);
+  });
+
+  it('keeps the marker before recent objects, so the steady-state listing starts at the late window', async () => {
+    const keys = ['0001', '0002', '0003'].map((suffix) => trailKey('2026/11/23', '20261123T1000Z', suffix));
+    await putObjects('trail-bucket', keys.map((key) => ({ key, body: cloudTrailFile(key, 1) })));
+    await h.poll(testSource());
+    expect(h.store.partitions('trail')[0]!.settledKey).to.equal('');
+    await h.poll(testSource(), new ShiftedClock(2 * HOUR));
+    expect(h.store.partitions('trail')[0]!.settledKey).to.equal(keys[2]);
+  });
+
+  it('skips zero-byte objects, folder keys, digest files and keys the file_pattern does not match, and counts them', async () => {
+    await putObjects('trail-bucket', [
+      { key: trailKey('2026/11/23', '20261123T1000Z', 'good'), body: cloudTrailFile('good', 1) },
+      { key: trailKey('2026/11/23', '20261123T1000Z', 'empty'), body: Buffer.alloc(0) },
+      { key: `${TRAIL_PREFIX}2026/11/23/`, body: Buffer.alloc(0) },
+      { key: `${TRAIL_PREFIX}2026/11/23/notes.txt`, body: 'not a log' },
+      { key: 'AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/23/digest.json.gz', body: cloudTrailFile('digest', 1) },
+    ]);
+    const result = await h.poll(testSource({ prefix: 'AWSLogs/111122223333/', file_pattern: '.*?\\.json\\.gz$' }));
+    expect(h.sink.eventIds()).to.deep.equal(['good-0']);
+    expect(result.objectsSkipped).to.equal(4);
+    expect(h.store.getSource('trail')!.objectsSkipped).to.equal(4);
+    const again = await h.poll(testSource({ prefix: 'AWSLogs/111122223333/', file_pattern: '.*?\\.json\\.gz$' }));
+    expect(again.objectsSkipped).to.equal(0);
+  });
+
+  it('reads the bucket root when the prefix is "/"', async () => {
+    await putObjects('trail-bucket', [
+      { key: 'top.json.gz', body: cloudTrailFile('top', 1) },
+      { key: 'deep/down/file.json.gz', body: cloudTrailFile('deep', 1) },
+    ]);
+    await h.poll(testSource({ prefix: '/' }));
+    expect(h.sink.eventIds().sort()).to.deep.equal(['deep-0', 'top-0']);
+  });
+
+  it('pages through more than 1000 objects without loss or repetition', async function () {
+    this.timeout(120_000);
+    const objects = Array.from({ length: 1005 }, (_, index) => ({
+      key: trailKey('2026/11/23', `20261123T${String(1000 + Math.floor(index / 60)).padStart(4, '0')}Z`, String(index).padStart(5, '0')),
+      body: cloudTrailFile(`o${index}`, 1),
+    }));
+    await putObjects('trail-bucket', objects);
+    const result = await h.poll(testSource({ concurrency: 8 }));
+    expect(result.objectsDone).to.equal(1005);
+    const ids = h.sink.eventIds();
+    expect(ids).to.have.length(1005);
+    expect(new Set(ids).size).to.equal(1005);
+  });
+
+  it('clears the state and pulls everything again when the prefix changes, as JSA does', async () => {
+    await putObjects('trail-bucket', [
+      { key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 1) },
+      { key: 'AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/23/x.json.gz', body: cloudTrailFile('eu', 1) },
+    ]);
+    await h.poll(testSource());
+    expect(h.sink.eventIds()).to.deep.equal(['a-0']);
+    const wider = await h.poll(testSource({ prefix: 'AWSLogs/111122223333/CloudTrail/' }));
+    expect(wider.objectsDone).to.equal(2);
+    expect(h.sink.eventIds().sort()).to.deep.equal(['a-0', 'a-0', 'eu-0']);
+  });
+
+  it('start: now pulls only objects that arrive after the first poll; start: since goes by LastModified', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'old1'), body: cloudTrailFile('old', 1) }]);
+    const fromNow = testSource({ start: 'now' });
+    // The first poll happens a minute after the upload.
+    await h.poll(fromNow, new ShiftedClock(60_000));
+    expect(h.sink.lines).to.have.length(0);
+
+    const other = harness();
+    await other.poll(testSource({ id: 'since', start: { since: '2000-01-01' } }));
+    expect(other.sink.eventIds()).to.deep.equal(['old-0']);
+    const future = harness();
+    await future.poll(testSource({ id: 'future', start: { since: '2999-01-01' } }));
+    expect(future.sink.lines).to.have.length(0);
+    other.close();
+    future.close();
+  });
+
+  it('lists only from the marker on: objects before it are not looked at again', async () => {
+    await putObjects('trail-bucket', [
+      { key: trailKey('2026/11/22', '20261122T1000Z', 'aaaa'), body: cloudTrailFile('a', 1) },
+      { key: trailKey('2026/11/23', '20261123T1000Z', 'bbbb'), body: cloudTrailFile('b', 1) },
+    ]);
+    const later = new ShiftedClock(2 * HOUR);
+    await h.poll(testSource(), later);
+    // Forget the ledger entirely: only the marker keeps the objects from being pulled again.
+    h.store.requestReset('trail', { mode: 'after', key: trailKey('2026/11/23', '20261123T1000Z', 'bbbb') });
+    const again = await h.poll(testSource(), later);
+    expect(again.objectsDone).to.equal(0);
+    expect(h.sink.lines).to.have.length(2);
+  });
+});
