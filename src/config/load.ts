@@ -120,13 +120,19 @@ function validate<S extends z.ZodType>(
   }
   const result = schema.safeParse(resolved);
   if (result.success) return referenceProblems.length === 0 ? (result.data as z.output<S>) : undefined;
+  const unresolved = new Set(referenceProblems.map((problem) => fieldName(problem.path)));
   for (const issue of result.error.issues) {
     const at = issue.path as (string | number)[];
-    const shown = issue.code === 'unrecognized_keys' ? '' : ` <${showValue(raw, at)}>`;
+    // A field whose reference did not resolve was reported already; its empty value says nothing new.
+    if (unresolved.has(fieldName(at))) continue;
+    const value = showValue(raw, at);
+    const shown = issue.code === 'unrecognized_keys' ? '' : ` <${value}>`;
     const message =
       issue.code === 'unrecognized_keys'
         ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (check the spelling; see the configuration reference)`
-        : issue.message;
+        : value === 'missing'
+          ? 'is required'
+          : issue.message;
     const where = issue.code === 'unrecognized_keys' && at.length === 0 ? '' : ` field ${fieldName(at)}${shown}`;
     problems.push(`${relative(file)}:${where}: ${message}`);
   }

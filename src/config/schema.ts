@@ -62,19 +62,27 @@ const defaultChainAuth = z.strictObject({ type: z.literal('default') });
 
 export const authSchema = z.discriminatedUnion('type', [accessKeyAuth, defaultChainAuth]);
 
-const startSchema = z.union([
-  z.enum(['beginning', 'now']),
-  z.strictObject({
-    since: z.union([z.string(), z.date()]).transform((value, ctx) => {
-      const date = value instanceof Date ? value : new Date(value);
-      if (Number.isNaN(date.getTime())) {
-        ctx.addIssue({ code: 'custom', message: 'must be a date such as 2026-11-01 or 2026-11-01T12:00:00Z' });
-        return z.NEVER;
-      }
-      return date;
-    }),
-  }),
-]);
+/** `beginning`, `now`, or `{ since: DATE }`; written by hand so that each mistake gets its own message. */
+const startSchema = z.unknown().transform((value, ctx): 'beginning' | 'now' | { since: Date } => {
+  if (value === 'beginning' || value === 'now') return value;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    const unknown = keys.filter((key) => key !== 'since');
+    if (unknown.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `unknown field ${unknown.join(', ')} (start takes only since)` });
+      return z.NEVER;
+    }
+    const since = (value as { since?: unknown }).since;
+    const date = since instanceof Date ? since : typeof since === 'string' ? new Date(since) : undefined;
+    if (!date || Number.isNaN(date.getTime())) {
+      ctx.addIssue({ code: 'custom', path: ['since'], message: 'must be a date such as 2026-11-01 or 2026-11-01T12:00:00Z' });
+      return z.NEVER;
+    }
+    return { since: date };
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be beginning, now, or { since: DATE }' });
+  return z.NEVER;
+});
 
 export const FORMAT_NAMES = ['cloudtrail', 'vpcflow', 'lines', 'jsonlines'] as const;
 

@@ -1,0 +1,141 @@
+import { expect } from 'chai';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/util/errors.js';
+import { tempDir } from '../helpers/source.js';
+
+const GOOD_SOURCE = `
+id: trail
+bucket: acme-trail
+prefix: AWSLogs/111122223333/CloudTrail/us-east-1/
+region: us-east-1
+format: cloudtrail
+`;
+
+function configDir(files: Record<string, string>): string {
+  const dir = tempDir('s3pull-conf-');
+  mkdirSync(path.join(dir, 'sources.d'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+function problemsOf(dir: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    loadConfig(dir, env);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+function withSource(extra: string): string[] {
+  return problemsOf(configDir({ 'sources.d/a.yaml': GOOD_SOURCE + extra }));
+}
+
+describe('config', () => {
+  it('fills the defaults of JSA and DESIGN.md', () => {
+    const config = loadConfig(configDir({ 'sources.d/a.yaml': GOOD_SOURCE }), {});
+    const source = config.sources[0]!;
+    expect(source).to.include({ eps_throttle: 5000, recurrence: 300_000, late_window: 3_600_000, listing: 'marker', max_attempts: 5, enabled: true, concurrency: 4 });
+    expect(source.start).to.equal('beginning');
+    expect(source.auth).to.deep.equal({ type: 'default' });
+    expect(config.collector.output).to.deep.equal({ type: 'stdout' });
+  });
+
+  it('reads prefix "/" as the bucket root', () => {
+    const config = loadConfig(configDir({ 'sources.d/a.yaml': GOOD_SOURCE.replace(/prefix: .*/, 'prefix: /') }), {});
+    expect(config.sources[0]!.prefix).to.equal('');
+  });
+
+  it('refuses a prefix that begins with "/", naming file, field and value', () => {
+    const problems = problemsOf(configDir({ 'sources.d/a.yaml': GOOD_SOURCE.replace(/prefix: .*/, 'prefix: /AWSLogs/') }));
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.match(/sources\.d\/a\.yaml: field prefix <\/AWSLogs\/>: must not begin with "\/"/);
+  });
+
+  it('accepts JSA recurrences 15M, 2H, 1D and "15 M"', () => {
+    for (const [text, ms] of [['15M', 900_000], ['2H', 7_200_000], ['1D', 86_400_000], ['15 M', 900_000], ['1m', 60_000]] as const) {
+      const config = loadConfig(configDir({ 'sources.d/a.yaml': `${GOOD_SOURCE}recurrence: ${text}\n` }), {});
+      expect(config.sources[0]!.recurrence, text).to.equal(ms);
+    }
+  });
+
+  it('refuses a recurrence under one minute or without a unit', () => {
+    expect(withSource('recurrence: 30s\n')[0]).to.match(/field recurrence <30s>: recurrence must be at least 60s/);
+    expect(withSource('recurrence: 15\n')[0]).to.match(/field recurrence <15>: recurrence must be a number and a unit/);
+  });
+
+  it('takes a cron schedule instead, but not both', () => {
+    const config = loadConfig(configDir({ 'sources.d/a.yaml': `${GOOD_SOURCE}schedule: "*/10 * * * *"\n` }), {});
+    expect(config.sources[0]!.schedule).to.equal('*/10 * * * *');
+    expect(config.sources[0]!.recurrence).to.equal(undefined);
+    expect(withSource('schedule: "*/10 * * * *"\nrecurrence: 5M\n')[0]).to.contain('set either recurrence or schedule, not both');
+    expect(withSource('schedule: "every tuesday"\n')[0]).to.match(/field schedule <every tuesday>: must be a cron expression/);
+  });
+
+  it('refuses unknown keys, so that a typo does not silently disable a setting', () => {
+    expect(withSource('eps_trottle: 100\n')[0]).to.match(/a\.yaml:.*unknown field eps_trottle/);
+    expect(withSource('auth: { type: access_key, access_key_id: A, secret_access_key: B, sesion_token: C }\n')[0]).to.match(/field auth.*unknown field sesion_token/);
+  });
+
+  it('names the field of a bad value: eps_throttle, format, region, bucket, file_pattern, start', () => {
+    expect(withSource('eps_throttle: -1\n')[0]).to.match(/field eps_throttle <-1>: must be 0 \(no limit\) or more/);
+    expect(problemsOf(configDir({ 'sources.d/a.yaml': GOOD_SOURCE.replace('format: cloudtrail', 'format: cef') }))[0]).to.match(/field format <cef>/);
+    expect(problemsOf(configDir({ 'sources.d/a.yaml': GOOD_SOURCE.replace('region: us-east-1', 'region: Virginia') }))[0]).to.match(/field region <Virginia>: must be an AWS region/);
+    expect(problemsOf(configDir({ 'sources.d/a.yaml': GOOD_SOURCE.replace('bucket: acme-trail', 'bucket: Acme_Trail') }))[0]).to.match(/field bucket <Acme_Trail>: must be a valid S3 bucket name/);
+    expect(withSource("file_pattern: '(unclosed'\n")[0]).to.match(/field file_pattern <\(unclosed>: is not a valid regular expression/);
+    expect(withSource('start: { since: yesterday }\n')[0]).to.match(/field start.since <yesterday>: must be a date/);
+  });
+
+  it('reports every problem of every file at once, and duplicate ids', () => {
+    const dir = configDir({
+      's3pull.yaml': 'output: { type: kafka }\n',
+      'sources.d/a.yaml': GOOD_SOURCE,
+      'sources.d/b.yaml': GOOD_SOURCE,
+      'sources.d/c.yaml': 'id: c\nbucket: x\n',
+      'sources.d/d.yaml': 'id: [unclosed\n',
+    });
+    const problems = problemsOf(dir);
+    expect(problems.some((p) => /s3pull\.yaml: field output\.type/.test(p))).to.equal(true);
+    expect(problems.some((p) => /b\.yaml: field id <trail>: is already used by .*a\.yaml/.test(p))).to.equal(true);
+    expect(problems.some((p) => /c\.yaml: field bucket <x>/.test(p))).to.equal(true);
+    expect(problems.some((p) => /c\.yaml: field region <missing>: is required/.test(p))).to.equal(true);
+    expect(problems.some((p) => /c\.yaml: field format <missing>/.test(p))).to.equal(true);
+    expect(problems.some((p) => /d\.yaml:\d+:\d+: invalid YAML/.test(p))).to.equal(true);
+  });
+
+  it('resolves ${env:NAME} and ${file:PATH}, and says which reference is missing', () => {
+    const dir = configDir({
+      'sources.d/a.yaml': `${GOOD_SOURCE}auth:\n  type: access_key\n  access_key_id: \${env:TRAIL_KEY_ID}\n  secret_access_key: \${file:secret.txt}\n`,
+      'secret.txt': 'wJalrXUtnFEMI/K7MDENG\n',
+    });
+    const config = loadConfig(dir, { TRAIL_KEY_ID: 'AKIAEXAMPLE' });
+    expect(config.sources[0]!.auth).to.deep.equal({ type: 'access_key', access_key_id: 'AKIAEXAMPLE', secret_access_key: 'wJalrXUtnFEMI/K7MDENG' });
+    const problems = problemsOf(dir, {});
+    expect(problems[0]).to.match(/field auth\.access_key_id: environment variable TRAIL_KEY_ID is not set/);
+  });
+
+  it('never prints a literal secret in an error', () => {
+    const problems = withSource('auth: { type: access_key, access_key_id: AKIA1, secret_access_key: "" }\n');
+    expect(problems.join('\n')).to.not.contain('AKIA1');
+    const literal = withSource('auth: { type: access_key, access_key_id: "", secret_access_key: verysecretvalue }\n');
+    expect(literal.join('\n')).to.not.contain('verysecretvalue');
+  });
+
+  it('resolves paths in s3pull.yaml against the config folder', () => {
+    const dir = configDir({ 's3pull.yaml': 'state: ../state/s.db\noutput: { type: file, path: out/events.ndjson }\n' });
+    const config = loadConfig(dir, {});
+    expect(config.collector.state).to.equal(path.resolve(dir, '../state/s.db'));
+    expect(config.collector.output).to.deep.equal({ type: 'file', path: path.join(dir, 'out/events.ndjson') });
+  });
+
+  it('validates the shipped conf/ and conf/examples/', () => {
+    expect(loadConfig('conf', {}).sources.map((s) => s.id)).to.deep.equal(['demo-cloudtrail', 'demo-vpcflow']);
+    // The example reads its secret from /etc/s3pull/secrets/trail, which this machine lacks.
+    const problems = problemsOf('conf/examples', { TRAIL_KEY_ID: 'AKIAEXAMPLE' });
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.match(/cloudtrail-prod\.yaml: field auth\.secret_access_key: cannot read \/etc\/s3pull\/secrets\/trail \(ENOENT\)/);
+  });
+});

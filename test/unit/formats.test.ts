@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { gzipSync, gunzipSync } from 'node:zlib';
+import { cloudtrailFormat, createCloudTrailFormat } from '../../src/formats/cloudtrail.js';
+import { vpcflowFormat } from '../../src/formats/vpcflow.js';
+import { linesFormat } from '../../src/formats/lines.js';
+import { jsonlinesFormat } from '../../src/formats/jsonlines.js';
+import { decode } from '../../src/formats/decode.js';
+import type { Format, ParsedItem } from '../../src/formats/types.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
+
+async function parse(format: Format, bytes: Buffer | string, chunk = 64 * 1024): Promise<ParsedItem[]> {
+  const buffer = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+  const chunks: Buffer[] = [];
+  for (let offset = 0; offset < buffer.length; offset += chunk) chunks.push(buffer.subarray(offset, offset + chunk));
+  const decoded = await decode(Readable.from(chunks));
+  const items: ParsedItem[] = [];
+  for await (const item of format.parse(decoded, { key: 'test-key' })) items.push(item);
+  return items;
+}
+
+const events = (items: ParsedItem[]) => items.filter((item): item is Extract<ParsedItem, { event: unknown }> => 'event' in item);
+const bad = (items: ParsedItem[]) => items.filter((item): item is Extract<ParsedItem, { bad: unknown }> => 'bad' in item);
+
+describe('formats', () => {
+  describe('cloudtrail', () => {
+    it('reads a real gzipped CloudTrail file, each record as CloudTrail wrote it, with eventTime as time', async () => {
+      const items = await parse(cloudtrailFormat, fixture('cloudtrail/111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json.gz'));
+      const all = events(items);
+      const original = JSON.parse(gunzipFixture('cloudtrail/111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json.gz')).Records;
+      expect(all).to.have.length(original.length);
+      expect(all[0]!.event).to.deep.equal(original[0]);
+      expect(all[0]!.time).to.equal(original[0].eventTime);
+    });
+
+    it('streams objects above the whole-parse limit with the same output', async () => {
+      const bytes = fixture('cloudtrail/beats-aws-cloudtrail.json');
+      const whole = await parse(cloudtrailFormat, bytes);
+      const streamed = await parse(createCloudTrailFormat(1024), bytes, 333);
+      expect(whole).to.have.length(63);
+      expect(streamed).to.deep.equal(whole);
+    });
+
+    it('refuses a file without a Records array, naming the key', async () => {
+      for (const limit of [undefined, 4]) {
+        const format = limit ? createCloudTrailFormat(limit) : cloudtrailFormat;
+        let error: Error | undefined;
+        try {
+          await parse(format, '{"Other": [1, 2]}');
+        } catch (caught) {
+          error = caught as Error;
+        }
+        expect(error?.message, `limit ${limit}`).to.equal('test-key: not a CloudTrail file (no "Records" array at the top level)');
+      }
+    });
+
+    it('refuses invalid JSON whole or streamed', async () => {
+      for (const format of [cloudtrailFormat, createCloudTrailFormat(4)]) {
+        let error: Error | undefined;
+        try {
+          await parse(format, '{"Records": [{"a": 1}, {"b": ');
+        } catch (caught) {
+          error = caught as Error;
+        }
+        expect(error?.message).to.match(/^test-key: not valid JSON/);
+      }
+    });
+
+    it('skips and counts a record that is not an object', async () => {
+      const items = await parse(cloudtrailFormat, '{"Records": [{"eventID": "1"}, 42, {"eventID": "3"}]}');
+      expect(events(items)).to.have.length(2);
+      expect(bad(items)[0]!.bad).to.deep.equal({ line: 2, reason: 'record 2 is not a JSON object' });
+    });
+  });
+
+  describe('vpcflow', () => {
+    it('reads the default format: "-" is null, integers are numbers, time is start', async () => {
+      const items = events(await parse(vpcflowFormat, fixture('vpcflow/accept-reject-traffic.log')));
+      expect(items[0]!.event).to.deep.equal({
+        version: 2, account_id: '123456789010', interface_id: 'eni-1235b8ca123456789', srcaddr: '78.24.182.42', dstaddr: '158.109.0.1',
+        srcport: 20641, dstport: 22, protocol: 6, packets: 20, bytes: 4249, start: 1418530010, end: 1418530070, action: 'ACCEPT', log_status: 'OK',
+      });
+      expect(items[0]!.time).to.equal('2014-12-14T04:06:50.000Z');
+      const nodata = events(await parse(vpcflowFormat, fixture('vpcflow/no-data-skip-data.log')));
+      expect(nodata[0]!.event).to.include({ srcaddr: null, packets: null, action: null, log_status: 'NODATA' });
+    });
+
+    it('reads a custom format named by its header line, every Cortex XDR field included', async () => {
+      const header = 'account-id action az-id bytes dstaddr dstport end flow-direction instance-id interface-id packets log-status pkt-srcaddr pkt-dstaddr protocol region srcaddr srcport start sublocation-id sublocation-type subnet-id tcp-flags type vpc-id version';
+      const line = '123456789010 ACCEPT use1-az5 4249 10.0.0.62 5001 1566848933 ingress i-0123 eni-1235 8 OK 52.213.180.42 10.0.0.62 6 us-east-1 52.213.180.42 43416 1566848875 - - subnet-aaaa 2 IPv4 vpc-abcd 5';
+      const [item] = events(await parse(vpcflowFormat, `${header}\n${line}\n`));
+      expect(item!.event).to.deep.include({ account_id: '123456789010', az_id: 'use1-az5', flow_direction: 'ingress', tcp_flags: 2, sublocation_id: null, version: 5, bytes: 4249, type: 'IPv4', pkt_srcaddr: '52.213.180.42' });
+      expect(Object.keys(item!.event)).to.have.length(26);
+      const custom = events(await parse(vpcflowFormat, fixture('vpcflow/tcp-flag-sequence.log')));
+      expect(custom[0]!.event).to.include({ vpc_id: 'vpc-abcdefab012345678', tcp_flags: 2 });
+    });
+
+    it('skips a line with the wrong number of fields, with its line number, and keeps the rest', async () => {
+      const text = `${readFileSync(new URL('../fixtures/vpcflow/accept-reject-traffic.log', import.meta.url), 'utf8')}2 too few fields\n`;
+      const items = await parse(vpcflowFormat, text);
+      expect(bad(items)[0]!.bad).to.deep.equal({ line: 6, reason: 'expected 14 fields as the header names, found 4' });
+      expect(events(items)).to.have.length(4);
+      expect(bad(await parse(vpcflowFormat, fixture('vpcflow/bad.log')))).to.have.length(1);
+    });
+
+    it('reads a gzipped real flow log', async () => {
+      expect(events(await parse(vpcflowFormat, fixture('vpcflow/vpcflow.log.gz'))).length).to.be.greaterThan(0);
+    });
+  });
+
+  it('lines: one event per non-empty line', async () => {
+    const items = events(await parse(linesFormat, 'first\r\n\nsecond'));
+    expect(items.map((item) => item.event)).to.deep.equal([{ message: 'first' }, { message: 'second' }]);
+  });
+
+  it('jsonlines: one object per line; a bad line is skipped with its number', async () => {
+    const items = await parse(jsonlinesFormat, '{"a":1}\nnot json\n[1]\n{"b":2}\n');
+    expect(events(items).map((item) => item.event)).to.deep.equal([{ a: 1 }, { b: 2 }]);
+    expect(bad(items).map((item) => item.bad.line)).to.deep.equal([2, 3]);
+  });
+
+  it('decode: gunzips by magic bytes whatever the name, passes plain bytes through', async () => {
+    expect(events(await parse(linesFormat, gzipSync('zipped\n'))).map((item) => item.event)).to.deep.equal([{ message: 'zipped' }]);
+    expect(events(await parse(linesFormat, 'plain\n')).map((item) => item.event)).to.deep.equal([{ message: 'plain' }]);
+  });
+});
+
+function gunzipFixture(name: string): string {
+  return gunzipSync(fixture(name)).toString('utf8');
+}
