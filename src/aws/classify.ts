@@ -2,7 +2,7 @@
  * Turns what the SDK throws into the project's typed errors, so that the poll decides by class:
  * transient (retry later, never the object's fault), access (operator must act), or gone.
  */
-import { S3AccessError, S3PullError, TransientS3Error, type ErrorContext } from '../util/errors.js';
+import { S3AccessError, S3PullError, TransientS3Error, isAbortError, type ErrorContext } from '../util/errors.js';
 
 interface SdkLikeError {
   name?: string;
@@ -22,8 +22,9 @@ export class ObjectGoneError extends S3PullError {
   }
 }
 
-export function classifyS3Error(error: unknown, action: string, context: ErrorContext): S3PullError {
-  if (error instanceof S3PullError) return error;
+/** Aborts (shutdown) pass through untouched: they are never a failure of the object or the source. */
+export function classifyS3Error(error: unknown, action: string, context: ErrorContext): unknown {
+  if (error instanceof S3PullError || isAbortError(error)) return error;
   const e = (error ?? {}) as SdkLikeError;
   const status = e.$metadata?.httpStatusCode;
   const name = e.name ?? e.code ?? 'Error';

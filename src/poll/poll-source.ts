@@ -114,7 +114,8 @@ export async function pollSource(
       log.debug('object done', { key: object.key, events: outcome.events, bad_lines: outcome.badLines });
       return true;
     } catch (error) {
-      if (isAbortError(error) || error instanceof SinkError) {
+      // Whatever fails while shutting down failed because of the shutdown, not the object.
+      if (isAbortError(error) || signal.aborted || error instanceof SinkError) {
         stopReason ??= error;
         return false;
       }

@@ -1,0 +1,124 @@
+import { expect } from 'chai';
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { runCli, RunningCli, writeConfig } from '../helpers/cli.js';
+import { motoEndpoint, resetMoto } from '../helpers/moto.js';
+import { createBucket, putObjects, cloudTrailFile, trailKey } from '../helpers/s3.js';
+
+const COLLECTOR = 'state: state.db\noutput: { type: file, path: events.ndjson }\nlog: { level: debug }\n';
+
+function sourceYaml(extra = ''): string {
+  return `id: trail
+bucket: trail-bucket
+prefix: AWSLogs/111122223333/CloudTrail/us-east-1/
+region: us-east-1
+endpoint: ${motoEndpoint()}
+path_style: true
+auth: { type: access_key, access_key_id: AKIATESTKEY, secret_access_key: s3cr3t-do-not-log-me }
+format: cloudtrail
+${extra}`;
+}
+
+function eventIds(dir: string): string[] {
+  const file = path.join(dir, 'events.ndjson');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line).event.eventID as string);
+}
+
+describe('the s3pull command line', function () {
+  this.timeout(120_000);
+  beforeEach(async () => {
+    await resetMoto();
+    await createBucket('trail-bucket');
+  });
+
+  it('validate: exits 0 on a good config and 2 listing every problem of a bad one', async () => {
+    const good = await runCli(['validate', '--config', writeConfig(COLLECTOR, { 'a.yaml': sourceYaml() })]);
+    expect(good.code).to.equal(0);
+    expect(good.stdout).to.contain('configuration OK').and.contain('trail: s3://trail-bucket/AWSLogs/111122223333/CloudTrail/us-east-1/ cloudtrail, every 5 min');
+    const bad = await runCli(['validate', '--config', writeConfig(COLLECTOR, { 'a.yaml': sourceYaml('recurrence: 10s\neps_throttle: lots\n') })]);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.contain('has 2 problem(s)').and.match(/a\.yaml: field recurrence <10s>/).and.match(/a\.yaml: field eps_throttle <lots>/);
+  });
+
+  it('once: pulls, prints a summary, and exits 1 when an object failed', async () => {
+    await putObjects('trail-bucket', [
+      { key: trailKey('2026/11/23', '20261123T1000Z', 'good'), body: cloudTrailFile('good', 3) },
+      { key: trailKey('2026/11/23', '20261123T1005Z', 'bad1'), body: 'not gzip, not json' },
+    ]);
+    const dir = writeConfig(COLLECTOR, { 'a.yaml': sourceYaml() });
+    const result = await runCli(['once', '--config', dir]);
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.match(/trail\s+partial\s+1\s+3/);
+    expect(result.stdout).to.contain('bad1.json.gz: not valid JSON');
+    expect(eventIds(dir)).to.deep.equal(['good-0', 'good-1', 'good-2']);
+    expect(statSync(path.join(dir, 'state.db')).mode & 0o777).to.equal(0o600);
+    expect(result.stderr + result.stdout).to.not.contain('s3cr3t-do-not-log-me');
+  });
+
+  it('sources --json and marker show report the marker, counts and last poll', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 2) }]);
+    const dir = writeConfig(COLLECTOR, { 'a.yaml': sourceYaml() });
+    expect((await runCli(['once', '--config', dir])).code).to.equal(0);
+    const status = await runCli(['sources', '--json', '--config', dir]);
+    const [trail] = JSON.parse(status.stdout);
+    expect(trail).to.include({ id: 'trail', objectsDone: 1, events: 2, objectsFailed: 0, lastPollStatus: 'ok' });
+    expect(trail.partitions).to.deep.equal([{ prefix: 'AWSLogs/111122223333/CloudTrail/us-east-1/', settledKey: '', newestDoneModifiedMs: trail.partitions[0].newestDoneModifiedMs }]);
+    const table = await runCli(['sources', '--config', dir]);
+    expect(table.stdout).to.match(/^SOURCE\s+MARKER\s+LAST POLL\s+NEXT POLL\s+OBJECTS\s+EVENTS\s+FAILED\s+LAG/);
+    const shown = await runCli(['marker', 'show', 'trail', '--config', dir]);
+    expect(shown.stdout).to.contain('partition AWSLogs/111122223333/CloudTrail/us-east-1/: marker (beginning)');
+    const reset = await runCli(['marker', 'reset', 'trail', '--after', 'elsewhere/key', '--config', dir]);
+    expect(reset.code).to.equal(2);
+    expect(reset.stderr).to.contain("is not under the source's prefix");
+  });
+
+  it('run: a marker reset made while it runs is applied at its next poll', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 2) }]);
+    const dir = writeConfig(COLLECTOR, { 'a.yaml': sourceYaml("schedule: '* * * * * *'\n") });
+    const service = new RunningCli(['run', '--config', dir]);
+    try {
+      await service.waitFor(/poll finished source=trail status=ok objects=1 /);
+      const reset = await runCli(['marker', 'reset', 'trail', '--beginning', '--config', dir]);
+      expect(reset.code).to.equal(0);
+      const from = service.stderr.length;
+      await service.waitFor(/marker reset applied/, from);
+      await service.waitFor(/poll finished source=trail status=ok objects=1 /, from);
+      expect(eventIds(dir)).to.deep.equal(['a-0', 'a-1', 'a-0', 'a-1']);
+    } finally {
+      service.child.kill('SIGTERM');
+      expect(await service.exited).to.equal(0);
+    }
+  });
+
+  it('run: SIGTERM in the middle of a pull exits 0, and a restart delivers the rest without loss or repetition', async () => {
+    const objects = Array.from({ length: 12 }, (_, index) => ({
+      key: trailKey('2026/11/23', `20261123T10${String(index).padStart(2, '0')}Z`, `k${index}`),
+      body: cloudTrailFile(`o${index}`, 250),
+    }));
+    await putObjects('trail-bucket', objects);
+    // 3,000 events at 1,000 EPS: the pull takes seconds, so SIGTERM lands in the middle of it.
+    const dir = writeConfig(COLLECTOR, { 'a.yaml': sourceYaml('eps_throttle: 1000\nconcurrency: 2\n') });
+    const service = new RunningCli(['run', '--config', dir]);
+    await service.waitFor(/object done/);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).to.equal(0);
+    expect(service.stderr).to.contain('s3pull stopped');
+    const before = eventIds(dir);
+    expect(before.length).to.be.within(1, 2999);
+
+    const rest = await runCli(['once', '--config', dir]);
+    expect(rest.code).to.equal(0);
+    const all = eventIds(dir);
+    expect(all).to.have.length(3000);
+    expect(new Set(all).size).to.equal(3000);
+  });
+
+  it('never logs the secret key, even at debug level', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 1) }]);
+    const dir = writeConfig(COLLECTOR, { 'a.yaml': sourceYaml() });
+    const result = await runCli(['once', '--config', dir, '--log-level', 'debug']);
+    expect(result.stderr).to.contain('poll finished');
+    expect(result.stderr + result.stdout).to.not.contain('s3cr3t-do-not-log-me');
+  });
+});
