@@ -114,6 +114,7 @@ export class Collector {
 
   private add(source: LoadedSource): SourceRuntime {
     if (source.auth.type === 'access_key') {
+      registerSecret(source.auth.access_key_id);
       registerSecret(source.auth.secret_access_key);
       registerSecret(source.auth.session_token);
     }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readFileSync, existsSync, statSync } from 'node:fs';
+import { readFileSync, existsSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, RunningCli, writeConfig } from '../helpers/cli.js';
 import { motoEndpoint, resetMoto } from '../helpers/moto.js';
@@ -112,6 +112,52 @@ describe('the s3pull command line', function () {
     const all = eventIds(dir);
     expect(all).to.have.length(3000);
     expect(new Set(all).size).to.equal(3000);
+  });
+
+  it('one failing source never stops another', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 1) }]);
+    const dir = writeConfig(COLLECTOR, {
+      'a.yaml': sourceYaml(),
+      'b.yaml': sourceYaml().replace('id: trail', 'id: missing').replace('bucket: trail-bucket', 'bucket: no-such-bucket'),
+    });
+    const result = await runCli(['once', '--config', dir]);
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.match(/missing\s+failed/).and.match(/trail\s+ok\s+1\s+1/);
+    expect(result.stdout).to.contain('bucket no-such-bucket: the bucket does not exist');
+    expect(eventIds(dir)).to.deep.equal(['a-0']);
+  });
+
+  it('run: SIGHUP adds, changes and removes sources without a restart', async () => {
+    await putObjects('trail-bucket', [
+      { key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 1) },
+      { key: 'other/2026/11/23/x.json.gz', body: cloudTrailFile('other', 1) },
+    ]);
+    const every = "schedule: '* * * * * *'\n";
+    const dir = writeConfig(COLLECTOR, { 'a.yaml': sourceYaml(every) });
+    const service = new RunningCli(['run', '--config', dir]);
+    try {
+      await service.waitFor(/poll finished source=trail status=ok objects=1 /);
+      writeFileSync(path.join(dir, 'sources.d', 'b.yaml'), sourceYaml(every).replace('id: trail', 'id: other').replace(/prefix: .*/, 'prefix: other/'));
+      let from = service.stderr.length;
+      service.child.kill('SIGHUP');
+      await service.waitFor(/configuration reloaded added=other removed=- changed=-/, from);
+      await service.waitFor(/poll finished source=other status=ok objects=1 /, from);
+
+      unlinkSync(path.join(dir, 'sources.d', 'b.yaml'));
+      writeFileSync(path.join(dir, 'sources.d', 'a.yaml'), sourceYaml("schedule: '*/2 * * * * *'\n"));
+      from = service.stderr.length;
+      service.child.kill('SIGHUP');
+      await service.waitFor(/configuration reloaded added=- removed=other changed=trail/, from);
+
+      writeFileSync(path.join(dir, 'sources.d', 'a.yaml'), sourceYaml('recurrence: 5s\n'));
+      from = service.stderr.length;
+      service.child.kill('SIGHUP');
+      await service.waitFor(/reload refused, the running configuration stays .*recurrence <5s>/, from);
+      expect(eventIds(dir).sort()).to.deep.equal(['a-0', 'other-0']);
+    } finally {
+      service.child.kill('SIGTERM');
+      expect(await service.exited).to.equal(0);
+    }
   });
 
   it('never logs the secret key, even at debug level', async () => {

@@ -1,0 +1,36 @@
+/** s3pull's own path: list, GetObject from the local S3 endpoint, decode, parse, envelope, file sink, commit. */
+import path from 'node:path';
+import { sourceSchema } from '../src/config/schema.js';
+import { openSqliteStore } from '../src/state/sqlite-store.js';
+import { createS3Bucket } from '../src/aws/s3-bucket.js';
+import { pollSource } from '../src/poll/poll-source.js';
+import { FileSink } from '../src/sinks/file.js';
+import { silentLogger } from '../src/log/logger.js';
+import { systemClock } from '../src/util/clock.js';
+
+const [endpoint, workDir, outFile] = process.argv.slice(2) as [string, string, string];
+const source = {
+  ...sourceSchema.parse({
+    id: 'bench',
+    bucket: 'bench-trail',
+    prefix: 'AWSLogs/111122223333/CloudTrail/us-east-1/',
+    region: 'us-east-1',
+    endpoint,
+    path_style: true,
+    auth: { type: 'access_key', access_key_id: 'bench', secret_access_key: 'bench' },
+    format: 'cloudtrail',
+    eps_throttle: 0,
+    concurrency: Number(process.env.BENCH_CONCURRENCY ?? 4),
+  }),
+  file: 'bench',
+};
+const store = openSqliteStore(path.join(workDir, 'state.db'));
+const sink = new FileSink(outFile);
+const bucket = createS3Bucket({ bucket: source.bucket, region: source.region, endpoint, pathStyle: true, auth: source.auth, requestTimeoutMs: 60_000 });
+const started = process.hrtime.bigint();
+const result = await pollSource(source, { store, sink, bucket, clock: systemClock, log: silentLogger }, new AbortController().signal);
+await sink.close();
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+bucket.destroy();
+store.close();
+process.stdout.write(JSON.stringify({ events: result.events, status: result.status, seconds, maxRssKb: process.resourceUsage().maxRSS }));
