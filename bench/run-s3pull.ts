@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { sourceSchema } from '../src/config/schema.js';
 import { openSqliteStore } from '../src/state/sqlite-store.js';
-import { createS3Bucket } from '../src/aws/s3-bucket.js';
+import { createS3Bucket, s3BucketOptionsFor } from '../src/aws/s3-bucket.js';
 import { pollSource } from '../src/poll/poll-source.js';
 import { FileSink } from '../src/sinks/file.js';
 import { silentLogger } from '../src/log/logger.js';
@@ -26,7 +26,7 @@ const source = {
 };
 const store = openSqliteStore(path.join(workDir, 'state.db'));
 const sink = new FileSink(outFile);
-const bucket = createS3Bucket({ bucket: source.bucket, region: source.region, endpoint, pathStyle: true, auth: source.auth, requestTimeoutMs: 60_000 });
+const bucket = createS3Bucket(s3BucketOptionsFor(source));
 const started = process.hrtime.bigint();
 const result = await pollSource(source, { store, sink, bucket, clock: systemClock, log: silentLogger }, new AbortController().signal);
 await sink.close();

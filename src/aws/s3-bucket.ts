@@ -22,6 +22,25 @@ export interface S3BucketOptions {
   pageSize?: number;
 }
 
+/** The client settings a source's config asks for. */
+export function s3BucketOptionsFor(source: {
+  bucket: string;
+  region: string;
+  endpoint?: string | undefined;
+  path_style: boolean;
+  auth: AuthConfig;
+  request_timeout: number;
+}): S3BucketOptions {
+  return {
+    bucket: source.bucket,
+    region: source.region,
+    endpoint: source.endpoint,
+    pathStyle: source.path_style,
+    auth: source.auth,
+    requestTimeoutMs: source.request_timeout,
+  };
+}
+
 export function createS3Bucket(options: S3BucketOptions): S3Bucket {
   const client = new S3Client({
     region: options.region,

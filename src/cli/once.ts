@@ -17,7 +17,9 @@ export function registerOnce(program: Command): void {
       const options = command.optsWithGlobals<GlobalOptions & { progress: boolean }>();
       const config = loadConfigOrExplain(options);
       for (const id of ids) findSource(config, id);
-      const log = loggerFor(config, options);
+      const showBar = options.progress && process.stderr.isTTY;
+      // Info lines would tear the progress bar apart; warnings and errors still show.
+      const log = loggerFor(config, showBar && !options.logLevel ? { ...options, logLevel: 'warn' } : options);
       const store = openStore(config);
       const sink = createSink(config.collector.output);
       const collector = new Collector(config, { store, sink, log, clock: systemClock });
@@ -31,13 +33,13 @@ export function registerOnce(program: Command): void {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
 
-      const bar = options.progress && process.stderr.isTTY ? progressBar() : undefined;
+      const bar = showBar ? progressBar() : undefined;
       try {
         const results = await collector.pollNow(ids, bar?.observer ?? {});
         bar?.stop();
         process.stdout.write(pollSummary(results));
         if (config.collector.output.type === 'file') process.stdout.write(`events written to ${config.collector.output.path}\n`);
-        const failed = results.some((result) => result.status === 'failed' || result.objectsFailed > 0 || result.objectsRetrying > 0);
+        const failed = results.some((result) => result.status === 'failed' || result.status === 'busy' || result.objectsFailed > 0 || result.objectsRetrying > 0);
         if (failed) throw new ExitCode(1);
       } finally {
         bar?.stop();

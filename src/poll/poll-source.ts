@@ -18,6 +18,7 @@ import { skipReason, type SkipReason } from './skip-rules.js';
 import { pullObject } from './pull-object.js';
 import { ObjectGoneError } from '../aws/classify.js';
 import { S3PullError, SinkError, errorMessage, isAbortError } from '../util/errors.js';
+import { hostname } from 'node:os';
 
 export interface PollDependencies {
   store: Store;
@@ -35,9 +36,13 @@ export interface PollObserver {
   onEvents?(count: number): void;
 }
 
+/** How long a poll holds its source before it must renew; it renews with every batch. */
+const LEASE_MS = 10 * 60_000;
+const LEASE_OWNER = `${hostname()}:${process.pid}`;
+
 export interface PollResult {
   sourceId: string;
-  status: 'ok' | 'partial' | 'failed' | 'aborted';
+  status: 'ok' | 'partial' | 'failed' | 'aborted' | 'busy';
   objectsDone: number;
   objectsFailed: number;
   objectsRetrying: number;
@@ -75,6 +80,20 @@ export async function pollSource(
       now: scopeOf(source),
     });
   }
+  let lease = store.acquireLease(source.id, LEASE_OWNER, startedMs, startedMs + LEASE_MS);
+  if (!lease.held && isDeadLocalProcess(lease.owner)) {
+    // A poller on this host that died (SIGKILL, power loss) cannot renew: its lease is void now.
+    log.warn('taking over the lease of a poller that is gone', { holder: lease.owner });
+    store.releaseLease(source.id, lease.owner);
+    lease = store.acquireLease(source.id, LEASE_OWNER, startedMs, startedMs + LEASE_MS);
+  }
+  if (!lease.held) {
+    // Another process (the service, or `once`) is polling this source: two pollers would deliver twice.
+    const message = `source ${source.id} is being polled by ${lease.owner} (lease until ${new Date(lease.untilMs).toISOString()}); skipped`;
+    log.warn('source busy, poll skipped', { holder: lease.owner });
+    return { ...result, status: 'busy', errors: [message] };
+  }
+  const renewLease = () => store.acquireLease(source.id, LEASE_OWNER, clock.now(), clock.now() + LEASE_MS);
   const reset = store.applyPendingReset(source.id);
   if (reset) log.info('marker reset applied', { reset: JSON.stringify(reset) });
   store.recordPollStart(source.id, startedMs);
@@ -103,6 +122,7 @@ export async function pollSource(
           log,
           signal,
           onEvents: (count) => {
+            renewLease();
             result.events += count;
             observer.onEvents?.(count);
           },
@@ -180,6 +200,7 @@ export async function pollSource(
       const walker = new SettledKeyWalker(nowMs - source.late_window);
       for await (const page of deps.bucket.listPages(prefix, listing.startAfter(partition.settledKey), signal)) {
         if (stopReason !== undefined || signal.aborted) break;
+        renewLease();
         const known = store.ledger(source.id, page.map((object) => object.key));
         const skipped = new Map<SkipReason, ObjectInfo[]>();
         const toPull: ObjectInfo[] = [];
@@ -231,6 +252,7 @@ export async function pollSource(
     result.status = 'partial';
   }
   store.recordPollEnd(source.id, result.status, result.errors[0] ?? null, clock.now());
+  store.releaseLease(source.id, LEASE_OWNER);
   log.info('poll finished', {
     status: result.status,
     objects: result.objectsDone,
@@ -240,6 +262,19 @@ export async function pollSource(
     skipped: result.objectsSkipped,
   });
   return result;
+}
+
+function isDeadLocalProcess(owner: string): boolean {
+  const separator = owner.lastIndexOf(':');
+  const host = owner.slice(0, separator);
+  const pid = Number(owner.slice(separator + 1));
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 function due(row: LedgerRow, nowMs: number): boolean {

@@ -10,7 +10,7 @@ import type { Store } from '../state/types.js';
 import type { Logger } from '../log/logger.js';
 import { registerSecret } from '../log/logger.js';
 import type { Clock } from '../util/clock.js';
-import { createS3Bucket } from '../aws/s3-bucket.js';
+import { createS3Bucket, s3BucketOptionsFor } from '../aws/s3-bucket.js';
 import { TokenBucket } from '../throttle/token-bucket.js';
 import { scheduleFor, type Schedule } from '../schedule/schedule.js';
 import { pollSource, type PollObserver, type PollResult } from '../poll/poll-source.js';
@@ -18,15 +18,7 @@ import { errorMessage } from '../util/errors.js';
 
 export type BucketFactory = (source: LoadedSource) => S3Bucket;
 
-export const defaultBucketFactory: BucketFactory = (source) =>
-  createS3Bucket({
-    bucket: source.bucket,
-    region: source.region,
-    endpoint: source.endpoint,
-    pathStyle: source.path_style,
-    auth: source.auth,
-    requestTimeoutMs: source.request_timeout,
-  });
+export const defaultBucketFactory: BucketFactory = (source) => createS3Bucket(s3BucketOptionsFor(source));
 
 interface SourceRuntime {
   source: LoadedSource;
@@ -135,6 +127,7 @@ export class Collector {
     runtime.schedule?.stop();
     runtime.controller.abort();
     await runtime.running?.catch(() => {});
+    if (runtime.schedule) this.options.store.recordNextPoll(id, null);
     runtime.bucket.destroy();
   }
 

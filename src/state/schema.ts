@@ -48,4 +48,10 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX objects_by_status ON objects (source_id, status);
   `,
+  // 2: a lease per source, so that `once` and `run` (or two hosts on one state file) never poll
+  // the same source at the same time.
+  `
+  ALTER TABLE sources ADD COLUMN lease_owner TEXT;
+  ALTER TABLE sources ADD COLUMN lease_until_ms INTEGER;
+  `,
 ];

@@ -174,6 +174,14 @@ class SqliteStore implements Store {
       resetPartitions: db.prepare("UPDATE partitions SET settled_key = '', newest_done_modified_ms = NULL WHERE source_id = ?"),
       setSince: db.prepare('UPDATE sources SET since_ms = ? WHERE source_id = ?'),
       setSettledExact: db.prepare('UPDATE partitions SET settled_key = ? WHERE source_id = ? AND prefix = ?'),
+      takeLease: db.prepare(
+        `UPDATE sources SET lease_owner = @owner, lease_until_ms = @until
+         WHERE source_id = @source AND (lease_owner IS NULL OR lease_owner = @owner OR lease_until_ms < @now)`,
+      ),
+      readLease: db.prepare<[string], { lease_owner: string | null; lease_until_ms: number | null }>(
+        'SELECT lease_owner, lease_until_ms FROM sources WHERE source_id = ?',
+      ),
+      releaseLease: db.prepare('UPDATE sources SET lease_owner = NULL, lease_until_ms = NULL WHERE source_id = ? AND lease_owner = ?'),
       pollStart: db.prepare('UPDATE sources SET last_poll_start_ms = ? WHERE source_id = ?'),
       pollEnd: db.prepare('UPDATE sources SET last_poll_end_ms = ?, last_poll_status = ?, last_poll_error = ? WHERE source_id = ?'),
       nextPoll: db.prepare('UPDATE sources SET next_poll_ms = ? WHERE source_id = ?'),
@@ -318,6 +326,17 @@ class SqliteStore implements Store {
       this.statements.setReset.run(null, sourceId);
       return request;
     })();
+  }
+
+  acquireLease(sourceId: string, owner: string, nowMs: number, untilMs: number): { held: true } | { held: false; owner: string; untilMs: number } {
+    const result = this.statements.takeLease.run({ source: sourceId, owner, until: untilMs, now: nowMs });
+    if (result.changes > 0) return { held: true };
+    const lease = this.statements.readLease.get(sourceId);
+    return { held: false, owner: lease?.lease_owner ?? 'unknown', untilMs: lease?.lease_until_ms ?? 0 };
+  }
+
+  releaseLease(sourceId: string, owner: string): void {
+    this.statements.releaseLease.run(sourceId, owner);
   }
 
   recordPollStart(sourceId: string, nowMs: number): void {

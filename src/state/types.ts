@@ -73,6 +73,12 @@ export interface Store {
   requestReset(sourceId: string, request: ResetRequest): void;
   /** Applies a pending reset, if any, and returns it. */
   applyPendingReset(sourceId: string): ResetRequest | null;
+  /**
+   * Takes or renews the source's lease for `owner` until `untilMs`; returns the current holder
+   * when another owner's lease has not expired yet.
+   */
+  acquireLease(sourceId: string, owner: string, nowMs: number, untilMs: number): { held: true } | { held: false; owner: string; untilMs: number };
+  releaseLease(sourceId: string, owner: string): void;
   recordPollStart(sourceId: string, nowMs: number): void;
   recordPollEnd(sourceId: string, status: string, error: string | null, nowMs: number): void;
   recordNextPoll(sourceId: string, nextMs: number | null): void;

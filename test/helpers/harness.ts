@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { openSqliteStore } from '../../src/state/sqlite-store.js';
 import type { Store } from '../../src/state/types.js';
-import { createS3Bucket } from '../../src/aws/s3-bucket.js';
+import { createS3Bucket, s3BucketOptionsFor } from '../../src/aws/s3-bucket.js';
 import { pollSource, type PollResult } from '../../src/poll/poll-source.js';
 import type { LoadedSource } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log/logger.js';
@@ -39,15 +39,7 @@ export function harness(): Harness {
     sink: new MemorySink(),
     stateFile,
     async poll(source, clock = systemClock, signal = new AbortController().signal) {
-      const bucket = createS3Bucket({
-        bucket: source.bucket,
-        region: source.region,
-        endpoint: source.endpoint,
-        pathStyle: source.path_style,
-        auth: source.auth,
-        requestTimeoutMs: source.request_timeout,
-        maxAttempts: 2,
-      });
+      const bucket = createS3Bucket({ ...s3BucketOptionsFor(source), maxAttempts: 2 });
       try {
         return await pollSource(source, { store: h.store, sink: h.sink, bucket, clock, log: silentLogger }, signal);
       } finally {

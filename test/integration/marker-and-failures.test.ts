@@ -5,7 +5,7 @@ import { resetMoto } from '../helpers/moto.js';
 import { createBucket, putObjects, cloudTrailFile, trailKey } from '../helpers/s3.js';
 import { testSource } from '../helpers/source.js';
 import { TokenBucket } from '../../src/throttle/token-bucket.js';
-import { createS3Bucket } from '../../src/aws/s3-bucket.js';
+import { createS3Bucket, s3BucketOptionsFor } from '../../src/aws/s3-bucket.js';
 import { pollSource } from '../../src/poll/poll-source.js';
 import { silentLogger } from '../../src/log/logger.js';
 
@@ -115,7 +115,7 @@ describe('failures keep the marker honest', () => {
   it('resumes an interrupted object after its last delivered batch, repeating nothing', async () => {
     await putObjects('trail-bucket', [{ key: keys.a, body: cloudTrailFile('big', 1600) }]);
     const controller = new AbortController();
-    const bucket = createS3Bucket({ bucket: 'trail-bucket', region: 'us-east-1', endpoint: testSource().endpoint, pathStyle: true, auth: testSource().auth, requestTimeoutMs: 10_000 });
+    const bucket = createS3Bucket(s3BucketOptionsFor(testSource()));
     // Abort as soon as the second batch is delivered: a shutdown in the middle of an object.
     const original = h.sink.write.bind(h.sink);
     h.sink.write = async (lines) => {
@@ -138,7 +138,7 @@ describe('failures keep the marker honest', () => {
     await putObjects('trail-bucket', [{ key: keys.a, body: cloudTrailFile('t', 2000) }]);
     const clock = new ShiftedClock();
     const throttle = new TokenBucket(500, clock);
-    const bucket = createS3Bucket({ bucket: 'trail-bucket', region: 'us-east-1', endpoint: testSource().endpoint, pathStyle: true, auth: testSource().auth, requestTimeoutMs: 10_000 });
+    const bucket = createS3Bucket(s3BucketOptionsFor(testSource()));
     await pollSource(testSource({ eps_throttle: 500 }), { store: h.store, sink: h.sink, bucket, clock, log: silentLogger, throttle }, new AbortController().signal);
     bucket.destroy();
     expect(h.sink.lines).to.have.length(2000);

@@ -3,6 +3,8 @@ import { harness, ShiftedClock, HOUR, type Harness } from '../helpers/harness.js
 import { resetMoto } from '../helpers/moto.js';
 import { createBucket, putObjects, cloudTrailFile, trailKey, TRAIL_PREFIX } from '../helpers/s3.js';
 import { testSource } from '../helpers/source.js';
+import { scopeOf } from '../../src/poll/partitions.js';
+import { hostname } from 'node:os';
 
 describe('pulling a CloudTrail prefix from S3 (moto)', () => {
   let h: Harness;
@@ -152,6 +154,24 @@ describe('pulling a CloudTrail prefix from S3 (moto)', () => {
     expect(future.sink.lines).to.have.length(0);
     other.close();
     future.close();
+  });
+
+  it('skips a source that another live process is polling, and takes over from one that died', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 1) }]);
+    const source = testSource();
+    h.store.openSource('trail', scopeOf(source), null, Date.now());
+    h.store.acquireLease('trail', 'collector-2:4242', Date.now(), Date.now() + HOUR);
+    const busy = await h.poll(source);
+    expect(busy.status).to.equal('busy');
+    expect(busy.errors[0]).to.contain('is being polled by collector-2:4242');
+    expect(h.sink.lines).to.have.length(0);
+
+    h.store.releaseLease('trail', 'collector-2:4242');
+    // A pid far above pid_max: a poller on this host that is gone.
+    h.store.acquireLease('trail', `${hostname()}:99999999`, Date.now(), Date.now() + HOUR);
+    const resumed = await h.poll(source);
+    expect(resumed.status).to.equal('ok');
+    expect(h.sink.eventIds()).to.deep.equal(['a-0']);
   });
 
   it('lists only from the marker on: objects before it are not looked at again', async () => {
