@@ -65,8 +65,9 @@ await put(
 
 // VPC flow logs: default and custom formats.
 const flowPrefix = `AWSLogs/${account}/vpcflowlogs/us-east-1/${day}/`;
-for (const file of ['accept-reject-traffic.log', 'ipv6.log', 'tcp-flag-sequence.log', 'test-v5-all-fields.log']) {
-  await put('demo-flow', `${flowPrefix}${account}_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20261123T1000Z_${suffix(file)}.log.gz`, gzipSync(readFileSync(path.join(fixtures, 'vpcflow', file))));
+for (const file of ['accept-reject-traffic.log', 'ipv6.log', 'tcp-flag-sequence.log', 'vpcflow.log.gz']) {
+  const bytes = readFileSync(path.join(fixtures, 'vpcflow', file));
+  await put('demo-flow', `${flowPrefix}${account}_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20261123T1000Z_${suffix(file)}.log.gz`, file.endsWith('.gz') ? bytes : gzipSync(bytes));
 }
 s3.destroy();
 

@@ -174,6 +174,19 @@ describe('pulling a CloudTrail prefix from S3 (moto)', () => {
     expect(h.sink.eventIds()).to.deep.equal(['a-0']);
   });
 
+  it('listing: full lists the whole prefix every poll and lets the ledger decide, for keys not ordered by time', async () => {
+    await putObjects('trail-bucket', [{ key: `${TRAIL_PREFIX}zzz-newest-name.json.gz`, body: cloudTrailFile('z', 1) }]);
+    const source = testSource({ listing: 'full' });
+    const later = new ShiftedClock(2 * HOUR);
+    await h.poll(source, later);
+    expect(h.store.partitions('trail')[0]!.settledKey).to.equal('');
+    // A key that sorts first, arriving hours later: a marker would have passed it.
+    await putObjects('trail-bucket', [{ key: `${TRAIL_PREFIX}aaa-arrives-later.json.gz`, body: cloudTrailFile('a', 1) }]);
+    const second = await h.poll(source, new ShiftedClock(4 * HOUR));
+    expect(second.objectsDone).to.equal(1);
+    expect(h.sink.eventIds()).to.deep.equal(['z-0', 'a-0']);
+  });
+
   it('lists only from the marker on: objects before it are not looked at again', async () => {
     await putObjects('trail-bucket', [
       { key: trailKey('2026/11/22', '20261122T1000Z', 'aaaa'), body: cloudTrailFile('a', 1) },
