@@ -12,20 +12,41 @@ export interface EnvelopeContext {
 
 /**
  * The deterministic id: the same record of the same object version always gets the same id, so a
- * downstream system can drop the duplicates that at-least-once delivery may cause.
+ * downstream system can drop the duplicates that at-least-once delivery may cause. 20 hex digits
+ * of SHA-256 over (bucket, key, ETag), then the record's position as 12 hex digits: one hash per
+ * object rather than per event, and unique within the object by construction.
  */
 export function eventId(bucket: string, key: string, etag: string, position: number): string {
-  return createHash('sha256').update(`${bucket}\n${key}\n${etag}\n${position}`).digest('hex').slice(0, 32);
+  return objectIdPrefix(bucket, key, etag) + positionHex(position);
 }
 
-export function envelopeLine(context: EnvelopeContext, position: number, event: Record<string, unknown>, time: string | undefined): string {
-  return JSON.stringify({
-    id: eventId(context.bucket, context.key, context.etag, position),
-    time: time ?? context.fallbackTime,
-    source: context.source,
-    bucket: context.bucket,
-    key: context.key,
-    format: context.format,
-    event,
-  });
+function objectIdPrefix(bucket: string, key: string, etag: string): string {
+  return createHash('sha256').update(`${bucket}\n${key}\n${etag}`).digest('hex').slice(0, 20);
+}
+
+function positionHex(position: number): string {
+  return position.toString(16).padStart(12, '0');
+}
+
+/**
+ * Builds event lines for one object. The fields that are the same for every event of the
+ * object are serialised once; per event only the id, time and the event itself are.
+ */
+export class EnvelopeWriter {
+  private readonly idPrefix: string;
+  private readonly middle: string;
+  private readonly fallbackTime: string;
+
+  constructor(context: EnvelopeContext) {
+    this.idPrefix = objectIdPrefix(context.bucket, context.key, context.etag);
+    this.fallbackTime = JSON.stringify(context.fallbackTime);
+    this.middle =
+      `,"source":${JSON.stringify(context.source)},"bucket":${JSON.stringify(context.bucket)}` +
+      `,"key":${JSON.stringify(context.key)},"format":${JSON.stringify(context.format)},"event":`;
+  }
+
+  line(position: number, event: Record<string, unknown>, time: string | undefined): string {
+    const shownTime = time === undefined ? this.fallbackTime : JSON.stringify(time);
+    return `{"id":"${this.idPrefix}${positionHex(position)}","time":${shownTime}${this.middle}${JSON.stringify(event)}}`;
+  }
 }

@@ -12,7 +12,7 @@ import type { TokenBucket } from '../throttle/token-bucket.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import { decode } from '../formats/decode.js';
-import { envelopeLine } from './envelope.js';
+import { EnvelopeWriter } from './envelope.js';
 import { classifyS3Error } from '../aws/classify.js';
 import { ObjectDataError, S3PullError, isAbortError } from '../util/errors.js';
 
@@ -58,14 +58,14 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
     // The listing's ETag names the version we planned; a rewritten object starts over.
     const etag = fetched.etag || object.etag;
     const decoded = await decode(body);
-    const envelope = {
+    const envelope = new EnvelopeWriter({
       source: sourceId,
       bucket: context.bucket,
       key: object.key,
       etag,
       format: context.formatName,
       fallbackTime: object.lastModified.toISOString(),
-    };
+    });
 
     let position = 0;
     let batch: string[] = [];
@@ -97,7 +97,7 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
         }
         continue;
       }
-      const line = envelopeLine(envelope, at, item.event, item.time);
+      const line = envelope.line(at, item.event, item.time);
       batch.push(line);
       batchBytes += line.length;
       if (batch.length >= BATCH_EVENTS || batchBytes >= BATCH_BYTES) await flush();

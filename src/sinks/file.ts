@@ -18,7 +18,7 @@ export class FileSink implements Sink {
 
   write(lines: string[]): Promise<void> {
     if (lines.length === 0) return Promise.resolve();
-    const data = Buffer.from(`${lines.join('\n')}\n`);
+    const data = Buffer.from(lines.join('\n') + '\n');
     const result = this.queue.then(async () => {
       try {
         const handle = await this.ensureOpen();

@@ -5,7 +5,7 @@ import { parseDuration } from '../../src/util/duration.js';
 import { TokenBucket } from '../../src/throttle/token-bucket.js';
 import { SettledKeyWalker } from '../../src/poll/settle.js';
 import { skipReason } from '../../src/poll/skip-rules.js';
-import { eventId } from '../../src/poll/envelope.js';
+import { eventId, EnvelopeWriter } from '../../src/poll/envelope.js';
 import { FileSink } from '../../src/sinks/file.js';
 import { IntervalSchedule } from '../../src/schedule/schedule.js';
 import { createLogger, registerSecret } from '../../src/log/logger.js';
@@ -84,7 +84,16 @@ describe('building blocks', () => {
     expect(skipReason(object('p/a.json.gz'), pattern, 4000)).to.equal(undefined);
   });
 
+  it('EnvelopeWriter writes the envelope of DESIGN.md with the event id', () => {
+    const writer = new EnvelopeWriter({ source: 's', bucket: 'b', key: 'k "q"', etag: 'e', format: 'cloudtrail', fallbackTime: '2026-01-01T00:00:00.000Z' });
+    expect(JSON.parse(writer.line(3, { a: 1 }, '2026-11-23T10:00:00Z'))).to.deep.equal({
+      id: eventId('b', 'k "q"', 'e', 3), time: '2026-11-23T10:00:00Z', source: 's', bucket: 'b', key: 'k "q"', format: 'cloudtrail', event: { a: 1 },
+    });
+    expect(JSON.parse(writer.line(4, {}, undefined)).time).to.equal('2026-01-01T00:00:00.000Z');
+  });
+
   it('eventId is deterministic in bucket, key, ETag and position', () => {
+    expect(eventId('b', 'k', 'e', 1)).to.match(/^[0-9a-f]{32}$/);
     expect(eventId('b', 'k', 'e', 1)).to.equal(eventId('b', 'k', 'e', 1));
     expect(new Set([eventId('b', 'k', 'e', 1), eventId('b', 'k', 'e', 2), eventId('b', 'k', 'f', 1), eventId('b', 'j', 'e', 1)]).size).to.equal(4);
   });
