@@ -8,6 +8,7 @@ import { registerOnce } from './once.js';
 import { registerValidate } from './validate.js';
 import { registerSources } from './sources.js';
 import { registerMarker } from './marker.js';
+import { registerFailed } from './failed.js';
 import { ExitCode } from './context.js';
 import { redact } from '../log/logger.js';
 
@@ -24,6 +25,7 @@ registerOnce(program);
 registerValidate(program);
 registerSources(program);
 registerMarker(program);
+registerFailed(program);
 
 try {
   await program.parseAsync(process.argv);

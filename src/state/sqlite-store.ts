@@ -155,6 +155,12 @@ class SqliteStore implements Store {
            next_attempt_ms = @now + min(@cap, @base * (1 << min(attempts, 16)))
          WHERE source_id = @source AND key = @key`,
       ),
+      requeueAll: db.prepare(
+        "UPDATE objects SET status = 'in_progress', attempts = 0, next_attempt_ms = NULL WHERE source_id = ? AND status = 'failed'",
+      ),
+      requeueOne: db.prepare(
+        "UPDATE objects SET status = 'in_progress', attempts = 0, next_attempt_ms = NULL WHERE source_id = ? AND status = 'failed' AND key = ?",
+      ),
       transient: db.prepare('UPDATE objects SET last_error = ?, updated_ms = ? WHERE source_id = ? AND key = ?'),
       insertSkipped: db.prepare(
         `INSERT OR IGNORE INTO objects (source_id, key, partition, etag, size, last_modified_ms, status, last_error, first_seen_ms, updated_ms)
@@ -240,6 +246,11 @@ class SqliteStore implements Store {
 
   failedObjects(sourceId: string): LedgerRow[] {
     return this.statements.failed.all(sourceId).map(toLedgerRow);
+  }
+
+  requeueFailed(sourceId: string, key?: string): number {
+    const result = key === undefined ? this.statements.requeueAll.run(sourceId) : this.statements.requeueOne.run(sourceId, key);
+    return result.changes;
   }
 
   beginObject(sourceId: string, partition: string, object: ObjectInfo, nowMs: number): LedgerRow {

@@ -63,6 +63,8 @@ export interface Store {
   ledger(sourceId: string, keys: string[]): Map<string, LedgerRow>;
   pendingObjects(sourceId: string, partition: string): LedgerRow[];
   failedObjects(sourceId: string): LedgerRow[];
+  /** Puts quarantined objects (one key, or all) back in the queue; returns how many. */
+  requeueFailed(sourceId: string, key?: string): number;
   beginObject(sourceId: string, partition: string, object: ObjectInfo, nowMs: number): LedgerRow;
   /** Records delivered events of an object still in progress (a crash resumes after them). */
   recordProgress(sourceId: string, key: string, events: number, badLines: number, nowMs: number): void;

@@ -56,6 +56,28 @@ describe('the s3pull command line', function () {
     expect(result.stderr + result.stdout).to.not.contain('s3cr3t-do-not-log-me');
   });
 
+  it('failed lists quarantined objects and retry queues them again', async () => {
+    const badKey = trailKey('2026/11/23', '20261123T1005Z', 'bad1');
+    await putObjects('trail-bucket', [{ key: badKey, body: 'not gzip, not json' }]);
+    const dir = writeConfig(COLLECTOR, { 'a.yaml': sourceYaml('max_attempts: 1\n') });
+    expect((await runCli(['once', '--config', dir])).code).to.equal(1);
+    const failed = await runCli(['failed', 'trail', '--config', dir]);
+    expect(failed.stdout).to.match(/^KEY\s+ATTEMPTS\s+LAST ERROR/).and.contain(badKey).and.contain('not valid JSON');
+    const json = JSON.parse((await runCli(['failed', 'trail', '--json', '--config', dir])).stdout);
+    expect(json).to.have.length(1);
+    expect(json[0]).to.include({ key: badKey, attempts: 1 });
+
+    // The operator fixes the object, then retries it.
+    await putObjects('trail-bucket', [{ key: badKey, body: cloudTrailFile('fixed', 2) }]);
+    const retry = await runCli(['retry', 'trail', badKey, '--config', dir]);
+    expect(retry.stdout).to.contain('1 object(s) of trail queued again');
+    expect((await runCli(['once', '--config', dir])).code).to.equal(0);
+    expect(eventIds(dir)).to.deep.equal(['fixed-0', 'fixed-1']);
+    expect((await runCli(['failed', 'trail', '--config', dir])).stdout).to.contain('no quarantined objects');
+    const nothing = await runCli(['retry', 'trail', '--config', dir]);
+    expect(nothing.code).to.equal(1);
+  });
+
   it('sources --json and marker show report the marker, counts and last poll', async () => {
     await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 2) }]);
     const dir = writeConfig(COLLECTOR, { 'a.yaml': sourceYaml() });
