@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import type { AuthConfig } from '../config/schema.js';
 import type { ObjectInfo, S3Bucket } from './types.js';
 import { classifyS3Error } from './classify.js';
+import { credentialsFor } from './credentials.js';
 
 export interface S3BucketOptions {
   bucket: string;
@@ -48,15 +49,7 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
     forcePathStyle: options.pathStyle,
     maxAttempts: options.maxAttempts ?? 5,
     retryMode: 'standard',
-    ...(options.auth.type === 'access_key'
-      ? {
-          credentials: {
-            accessKeyId: options.auth.access_key_id,
-            secretAccessKey: options.auth.secret_access_key,
-            ...(options.auth.session_token ? { sessionToken: options.auth.session_token } : {}),
-          },
-        }
-      : {}),
+    credentials: credentialsFor(options.auth, options.region),
     // S3-compatible stores differ in what checksums they send; ETag and gzip's CRC guard the data.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

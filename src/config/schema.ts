@@ -60,7 +60,24 @@ const accessKeyAuth = z.strictObject({
 
 const defaultChainAuth = z.strictObject({ type: z.literal('default') });
 
-export const authSchema = z.discriminatedUnion('type', [accessKeyAuth, defaultChainAuth]);
+/** EC2 instance profile (IMDSv2 first) or, inside ECS, the task role. */
+const instanceRoleAuth = z.strictObject({ type: z.literal('instance_role') });
+
+const baseAuth = z.discriminatedUnion('type', [accessKeyAuth, instanceRoleAuth, defaultChainAuth]);
+
+const assumeRoleAuth = z.strictObject({
+  type: z.literal('assume_role'),
+  role_arn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be a role ARN such as arn:aws:iam::111122223333:role/s3pull-reader'),
+  external_id: z.string().min(2).max(1224).optional(),
+  session_name: z.string().regex(/^[\w+=,.@-]{2,64}$/, 'must be 2-64 letters, digits or +=,.@_-').default('s3pull'),
+  duration: duration('duration', 15 * MINUTE_MS).default(3_600_000),
+  /** STS endpoint (a VPC endpoint, or a local one in tests); the regional AWS endpoint by default. */
+  sts_endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  /** The credentials that call sts:AssumeRole; the SDK chain by default. */
+  base: baseAuth.default({ type: 'default' }),
+});
+
+export const authSchema = z.discriminatedUnion('type', [accessKeyAuth, instanceRoleAuth, assumeRoleAuth, defaultChainAuth]);
 
 /** `beginning`, `now`, or `{ since: DATE }`; written by hand so that each mistake gets its own message. */
 const startSchema = z.unknown().transform((value, ctx): 'beginning' | 'now' | { since: Date } => {

@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 import { registerSecret } from '../log/logger.js';
 import type { Clock } from '../util/clock.js';
 import { createS3Bucket, s3BucketOptionsFor } from '../aws/s3-bucket.js';
+import { secretsOf } from '../aws/credentials.js';
 import { TokenBucket } from '../throttle/token-bucket.js';
 import { scheduleFor, type Schedule } from '../schedule/schedule.js';
 import { pollSource, type PollObserver, type PollResult } from '../poll/poll-source.js';
@@ -105,11 +106,7 @@ export class Collector {
   }
 
   private add(source: LoadedSource): SourceRuntime {
-    if (source.auth.type === 'access_key') {
-      registerSecret(source.auth.access_key_id);
-      registerSecret(source.auth.secret_access_key);
-      registerSecret(source.auth.session_token);
-    }
+    for (const secret of secretsOf(source.auth)) registerSecret(secret);
     const runtime: SourceRuntime = {
       source,
       bucket: this.bucketFactory(source),

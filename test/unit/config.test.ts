@@ -117,6 +117,17 @@ describe('config', () => {
     expect(problems[0]).to.match(/field auth\.access_key_id: environment variable TRAIL_KEY_ID is not set/);
   });
 
+  it('checks the auth types: instance_role, assume_role over a base, and their fields', () => {
+    const config = loadConfig(configDir({ 'sources.d/a.yaml': `${GOOD_SOURCE}auth:\n  type: assume_role\n  role_arn: arn:aws:iam::111122223333:role/s3pull-reader\n  external_id: acme-7\n  base: { type: instance_role }\n` }), {});
+    expect(config.sources[0]!.auth).to.deep.equal({
+      type: 'assume_role', role_arn: 'arn:aws:iam::111122223333:role/s3pull-reader', external_id: 'acme-7', session_name: 's3pull', duration: 3_600_000, base: { type: 'instance_role' },
+    });
+    expect(withSource('auth: { type: assume_role, role_arn: "s3pull-reader" }\n')[0]).to.match(/field auth\.role_arn <s3pull-reader>: must be a role ARN/);
+    expect(withSource('auth: { type: assume_role, role_arn: "arn:aws:iam::111122223333:role/r", duration: 5m }\n')[0]).to.match(/field auth\.duration <5m>: duration must be at least 900s/);
+    expect(withSource('auth: { type: assume_role, role_arn: "arn:aws:iam::111122223333:role/r", base: { type: assume_role } }\n')[0]).to.match(/field auth\.base\.type <assume_role>/);
+    expect(withSource('auth: { type: password }\n')[0]).to.match(/field auth\.type <password>/);
+  });
+
   it('never prints a literal secret in an error', () => {
     const problems = withSource('auth: { type: access_key, access_key_id: AKIA1, secret_access_key: "" }\n');
     expect(problems.join('\n')).to.not.contain('AKIA1');
