@@ -23,6 +23,7 @@ const source = {
     concurrency: Number(process.env.BENCH_CONCURRENCY ?? 4),
   }),
   file: 'bench',
+  proxy: 'none' as const,
 };
 const store = openSqliteStore(path.join(workDir, 'state.db'));
 const sink = new FileSink(outFile);

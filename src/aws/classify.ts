@@ -12,6 +12,8 @@ interface SdkLikeError {
   $retryable?: unknown;
   Region?: string;
   Endpoint?: string;
+  address?: string;
+  port?: number;
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET']);
@@ -23,6 +25,12 @@ export class ObjectGoneError extends S3PullError {
 }
 
 /** Aborts (shutdown) pass through untouched: they are never a failure of the object or the source. */
+function resolveVia(via: string): string {
+  const url = new URL(`http://${via}`);
+  const host = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, '');
+  return `${host}:${url.port || '80'}`;
+}
+
 export function classifyS3Error(error: unknown, action: string, context: ErrorContext): unknown {
   if (error instanceof S3PullError || isAbortError(error)) return error;
   const e = (error ?? {}) as SdkLikeError;
@@ -31,6 +39,12 @@ export function classifyS3Error(error: unknown, action: string, context: ErrorCo
   const where = context.key ? `s3://${context.bucket}/${context.key}` : `bucket ${context.bucket}`;
   const detail = `${name}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? String(error)}`;
 
+  if (status === 407) {
+    return new S3AccessError('PROXY_AUTH', `${action} ${where}: the proxy ${context.via ?? ''} refused the credentials (HTTP 407 Proxy Authentication Required); check proxy.username and proxy.password`, { cause: error, context });
+  }
+  if (context.via && NETWORK_CODES.has(e.code ?? '') && e.port !== undefined && `${e.address}:${e.port}` === resolveVia(context.via)) {
+    return new TransientS3Error(`${action} ${where}: cannot reach the proxy ${context.via} (${e.code}); is it running, and is proxy.url right?`, { cause: error, context });
+  }
   if (name === 'NoSuchKey') return new ObjectGoneError(`${action} ${where}: the object no longer exists`, context);
   if (name === 'NoSuchBucket') {
     return new S3AccessError('S3_NO_SUCH_BUCKET', `${action} ${where}: the bucket does not exist (check bucket and endpoint)`, { cause: error, context });

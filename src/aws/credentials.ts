@@ -5,11 +5,13 @@
  */
 import { fromContainerMetadata, fromInstanceMetadata, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AuthConfig } from '../config/schema.js';
 
 type BaseAuth = Exclude<AuthConfig, { type: 'assume_role' }>;
 
-export function credentialsFor(auth: AuthConfig, region: string): AwsCredentialIdentityProvider {
+/** `requestHandler` carries the source's proxy and trust store to STS as well. */
+export function credentialsFor(auth: AuthConfig, region: string, requestHandler?: NodeHttpHandler): AwsCredentialIdentityProvider {
   if (auth.type === 'assume_role') {
     return fromTemporaryCredentials({
       masterCredentials: baseCredentials(auth.base),
@@ -19,7 +21,7 @@ export function credentialsFor(auth: AuthConfig, region: string): AwsCredentialI
         DurationSeconds: Math.round(auth.duration / 1000),
         ...(auth.external_id ? { ExternalId: auth.external_id } : {}),
       },
-      clientConfig: { region, ...(auth.sts_endpoint ? { endpoint: auth.sts_endpoint } : {}) },
+      clientConfig: { region, ...(auth.sts_endpoint ? { endpoint: auth.sts_endpoint } : {}), ...(requestHandler ? { requestHandler } : {}) },
     });
   }
   return baseCredentials(auth);

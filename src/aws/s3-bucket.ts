@@ -5,7 +5,8 @@
 import { S3Client, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Readable } from 'node:stream';
-import type { AuthConfig } from '../config/schema.js';
+import type { AuthConfig, ProxyServerConfig } from '../config/schema.js';
+import { agentsFor } from '../net/proxy.js';
 import type { ObjectInfo, S3Bucket } from './types.js';
 import { classifyS3Error } from './classify.js';
 import { credentialsFor } from './credentials.js';
@@ -21,6 +22,7 @@ export interface S3BucketOptions {
   maxAttempts?: number;
   /** Keys per LIST page; S3's maximum is 1000. */
   pageSize?: number;
+  proxy?: ProxyServerConfig | 'none';
 }
 
 /** The client settings a source's config asks for. */
@@ -31,8 +33,10 @@ export function s3BucketOptionsFor(source: {
   path_style: boolean;
   auth: AuthConfig;
   request_timeout: number;
+  proxy: ProxyServerConfig | 'none';
 }): S3BucketOptions {
   return {
+    proxy: source.proxy,
     bucket: source.bucket,
     region: source.region,
     endpoint: source.endpoint,
@@ -43,20 +47,33 @@ export function s3BucketOptionsFor(source: {
 }
 
 export function createS3Bucket(options: S3BucketOptions): S3Bucket {
+  const proxy = options.proxy ?? 'none';
+  const handlerFor = (target: URL) => {
+    const agents = agentsFor(proxy, target);
+    const handler = new NodeHttpHandler({
+      httpAgent: agents.httpAgent,
+      httpsAgent: agents.httpsAgent,
+      connectionTimeout: Math.min(options.requestTimeoutMs, 10_000),
+      requestTimeout: options.requestTimeoutMs,
+    });
+    return { agents, handler };
+  };
+  const s3 = handlerFor(new URL(options.endpoint ?? `https://s3.${options.region}.amazonaws.com`));
+  const sts = handlerFor(new URL(options.auth.type === 'assume_role' && options.auth.sts_endpoint ? options.auth.sts_endpoint : `https://sts.${options.region}.amazonaws.com`));
+  const requestHandler = s3.handler;
+  // Errors name the proxy (never its credentials) so that a proxy problem is not read as S3's.
+  const via = s3.agents.proxied && proxy !== 'none' ? new URL(proxy.url).host : undefined;
   const client = new S3Client({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     forcePathStyle: options.pathStyle,
     maxAttempts: options.maxAttempts ?? 5,
     retryMode: 'standard',
-    credentials: credentialsFor(options.auth, options.region),
+    credentials: credentialsFor(options.auth, options.region, sts.handler),
     // S3-compatible stores differ in what checksums they send; ETag and gzip's CRC guard the data.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: Math.min(options.requestTimeoutMs, 10_000),
-      requestTimeout: options.requestTimeoutMs,
-    }),
+    requestHandler,
   });
   const pageSize = options.pageSize ?? 1000;
 
@@ -78,7 +95,7 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
             { abortSignal: signal },
           );
         } catch (error) {
-          throw classifyS3Error(error, 'list', { bucket: options.bucket });
+          throw classifyS3Error(error, 'list', { bucket: options.bucket, via });
         }
         const objects: ObjectInfo[] = (page.Contents ?? []).map((item) => ({
           key: item.Key ?? '',
@@ -95,11 +112,13 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
         const response = await client.send(new GetObjectCommand({ Bucket: options.bucket, Key: key }), { abortSignal: signal });
         return { body: response.Body as Readable, etag: unquote(response.ETag ?? ''), size: response.ContentLength ?? 0 };
       } catch (error) {
-        throw classifyS3Error(error, 'get', { bucket: options.bucket, key });
+        throw classifyS3Error(error, 'get', { bucket: options.bucket, key, via });
       }
     },
     destroy() {
       client.destroy();
+      s3.agents.destroy();
+      sts.agents.destroy();
     },
   };
 }

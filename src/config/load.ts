@@ -6,13 +6,15 @@ import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { collectorSchema, sourceSchema, type CollectorConfig, type SourceConfig } from './schema.js';
+import { collectorSchema, sourceSchema, type CollectorConfig, type ProxyServerConfig, type SourceConfig } from './schema.js';
 import { interpolate, type InterpolationProblem } from './interpolate.js';
 import { ConfigError } from '../util/errors.js';
 
-export interface LoadedSource extends SourceConfig {
+export interface LoadedSource extends Omit<SourceConfig, 'proxy'> {
   /** The file the source came from, for messages. */
   file: string;
+  /** The proxy in effect: the source's own, else the collector's default; `none` goes direct. */
+  proxy: ProxyServerConfig | 'none';
 }
 
 export interface LoadedConfig {
@@ -50,7 +52,7 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): L
         .map((name) => path.join(sourcesDir, name))
     : [];
 
-  const sources: LoadedSource[] = [];
+  const parsedSources: (SourceConfig & { file: string })[] = [];
   const firstFileOfId = new Map<string, string>();
   for (const file of sourceFiles) {
     const raw = readYaml(file, problems);
@@ -66,11 +68,12 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): L
     if (source.endpoint?.startsWith('http://') && !isLoopback(source.endpoint)) {
       warnings.push(`${relative(file)}: field endpoint <${source.endpoint}>: plain http sends requests unencrypted`);
     }
-    sources.push({ ...source, file });
+    parsedSources.push({ ...source, file });
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
   const collector = collectorParsed!;
+  const sources: LoadedSource[] = parsedSources.map((source) => ({ ...source, proxy: source.proxy ?? collector.proxy ?? 'none' }));
   return {
     dir: absoluteDir,
     collector: {

@@ -101,6 +101,19 @@ const startSchema = z.unknown().transform((value, ctx): 'beginning' | 'now' | { 
   return z.NEVER;
 });
 
+/** A proxy: HTTP or HTTPS, optional basic auth; hosts in `no_proxy` are reached directly. */
+export const proxyServerSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// proxy URL such as http://proxy.corp.example:3128' }).refine(
+    (value) => new URL(value).username === '' && new URL(value).password === '',
+    'must not hold credentials; use username and password (password from ${env:} or ${file:})',
+  ),
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+  no_proxy: z.array(z.string().min(1)).optional(),
+});
+/** A source may override the collector's default proxy, or bypass it with `none`. */
+const proxySchema = z.union([z.literal('none'), proxyServerSchema], { error: 'must be none or { url, username, password, no_proxy }' });
+
 export const FORMAT_NAMES = ['cloudtrail', 'vpcflow', 'lines', 'jsonlines'] as const;
 
 export const sourceSchema = z
@@ -127,6 +140,7 @@ export const sourceSchema = z
     start: startSchema.default('beginning'),
     max_attempts: z.number().int().min(1).default(5),
     request_timeout: duration('request_timeout', 1000).default(60_000),
+    proxy: proxySchema.optional(),
   })
   .superRefine((source, ctx) => {
     if (source.recurrence !== undefined && source.schedule !== undefined) {
@@ -146,6 +160,7 @@ const outputSchema = z.discriminatedUnion('type', [
 
 export const collectorSchema = z.strictObject({
   state: z.string().min(1).default('/var/lib/s3pull/state.db'),
+  proxy: proxyServerSchema.optional(),
   certs_dir: z.string().min(1).default('certs'),
   output: outputSchema.default({ type: 'stdout' }),
   log: z
@@ -161,4 +176,5 @@ export type CollectorConfig = z.output<typeof collectorSchema>;
 export type OutputConfig = CollectorConfig['output'];
 export type AuthConfig = SourceConfig['auth'];
 export type StartConfig = SourceConfig['start'];
+export type ProxyServerConfig = z.output<typeof proxyServerSchema>;
 export type FormatName = (typeof FORMAT_NAMES)[number];

@@ -107,6 +107,7 @@ export class Collector {
 
   private add(source: LoadedSource): SourceRuntime {
     for (const secret of secretsOf(source.auth)) registerSecret(secret);
+    if (source.proxy !== 'none') registerSecret(source.proxy.password);
     const runtime: SourceRuntime = {
       source,
       bucket: this.bucketFactory(source),

@@ -7,6 +7,8 @@ export interface ErrorContext {
   bucket?: string;
   key?: string;
   line?: number;
+  /** host:port of the proxy the request went through, if any. */
+  via?: string | undefined;
 }
 
 export class S3PullError extends Error {

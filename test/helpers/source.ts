@@ -19,7 +19,7 @@ export function testSource(overrides: Record<string, unknown> = {}): LoadedSourc
     eps_throttle: 0,
     ...overrides,
   });
-  return { ...parsed, file: 'test' };
+  return { ...parsed, file: 'test', proxy: parsed.proxy ?? 'none' };
 }
 
 export function tempDir(prefix = 's3pull-test-'): string {
