@@ -18,6 +18,17 @@ interface SdkLikeError {
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET']);
 
+const TLS_TRUST_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 export class ObjectGoneError extends S3PullError {
   constructor(message: string, context: ErrorContext) {
     super('S3_OBJECT_GONE', message, { context });
@@ -44,6 +55,9 @@ export function classifyS3Error(error: unknown, action: string, context: ErrorCo
   }
   if (context.via && NETWORK_CODES.has(e.code ?? '') && e.port !== undefined && `${e.address}:${e.port}` === resolveVia(context.via)) {
     return new TransientS3Error(`${action} ${where}: cannot reach the proxy ${context.via} (${e.code}); is it running, and is proxy.url right?`, { cause: error, context });
+  }
+  if (TLS_TRUST_CODES.has(e.code ?? '')) {
+    return new S3AccessError('TLS_UNTRUSTED', `${action} ${where}: the server's TLS certificate is not trusted (${e.code}: ${e.message ?? ''}); if the endpoint uses a private CA, run \`s3pull certs fetch HOST:PORT\`, compare the fingerprints it prints, and restart or reload`, { cause: error, context });
   }
   if (name === 'NoSuchKey') return new ObjectGoneError(`${action} ${where}: the object no longer exists`, context);
   if (name === 'NoSuchBucket') {

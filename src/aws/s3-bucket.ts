@@ -23,6 +23,8 @@ export interface S3BucketOptions {
   /** Keys per LIST page; S3's maximum is 1000. */
   pageSize?: number;
   proxy?: ProxyServerConfig | 'none';
+  /** CA certificates to verify TLS against; Node's default store when undefined. */
+  ca?: string[] | undefined;
 }
 
 /** The client settings a source's config asks for. */
@@ -34,9 +36,10 @@ export function s3BucketOptionsFor(source: {
   auth: AuthConfig;
   request_timeout: number;
   proxy: ProxyServerConfig | 'none';
-}): S3BucketOptions {
+}, ca?: string[]): S3BucketOptions {
   return {
     proxy: source.proxy,
+    ca,
     bucket: source.bucket,
     region: source.region,
     endpoint: source.endpoint,
@@ -49,7 +52,7 @@ export function s3BucketOptionsFor(source: {
 export function createS3Bucket(options: S3BucketOptions): S3Bucket {
   const proxy = options.proxy ?? 'none';
   const handlerFor = (target: URL) => {
-    const agents = agentsFor(proxy, target);
+    const agents = agentsFor(proxy, target, options.ca ? { ca: options.ca } : {});
     const handler = new NodeHttpHandler({
       httpAgent: agents.httpAgent,
       httpsAgent: agents.httpsAgent,

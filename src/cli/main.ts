@@ -9,6 +9,7 @@ import { registerValidate } from './validate.js';
 import { registerSources } from './sources.js';
 import { registerMarker } from './marker.js';
 import { registerFailed } from './failed.js';
+import { registerCerts } from './certs.js';
 import { ExitCode } from './context.js';
 import { redact } from '../log/logger.js';
 
@@ -26,6 +27,7 @@ registerValidate(program);
 registerSources(program);
 registerMarker(program);
 registerFailed(program);
+registerCerts(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { collectorSchema, sourceSchema, type CollectorConfig, type ProxyServerConfig, type SourceConfig } from './schema.js';
 import { interpolate, type InterpolationProblem } from './interpolate.js';
 import { ConfigError } from '../util/errors.js';
+import { loadTrustStore, type TrustStore } from '../net/trust.js';
 
 export interface LoadedSource extends Omit<SourceConfig, 'proxy'> {
   /** The file the source came from, for messages. */
@@ -23,6 +24,8 @@ export interface LoadedConfig {
   sources: LoadedSource[];
   /** Things that work but deserve the operator's eye. */
   warnings: string[];
+  /** Node's roots plus the certificates in certs_dir. */
+  trust: TrustStore;
 }
 
 export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -71,6 +74,12 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): L
     parsedSources.push({ ...source, file });
   }
 
+  const certsDir = path.resolve(absoluteDir, collectorParsed?.certs_dir ?? 'certs');
+  const trust = loadTrustStore(certsDir, problems);
+  for (const certificate of trust.extra) {
+    if (certificate.validTo.getTime() < Date.now()) warnings.push(`${certificate.file}: the certificate ${certificate.subject} expired on ${certificate.validTo.toISOString()}`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   const collector = collectorParsed!;
   const sources: LoadedSource[] = parsedSources.map((source) => ({ ...source, proxy: source.proxy ?? collector.proxy ?? 'none' }));
@@ -85,6 +94,7 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): L
     },
     sources,
     warnings,
+    trust,
   };
 }
 

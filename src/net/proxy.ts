@@ -33,8 +33,26 @@ export function agentsFor(proxy: ProxyServerConfig | 'none', target: URL, tls: A
   }
   const proxyUrl = proxyUrlWithCredentials(proxy);
   const httpAgent = new HttpProxyAgent(proxyUrl, { keepAlive: true });
-  const httpsAgent = new HttpsProxyAgent(proxyUrl, httpsOptions);
+  const httpsAgent = new TrustingHttpsProxyAgent(proxyUrl, httpsOptions, tls);
   return { httpAgent, httpsAgent, proxied: true, destroy: () => (httpAgent.destroy(), httpsAgent.destroy()) };
+}
+
+/**
+ * https-proxy-agent builds the TLS connection to the target from the request's options only, so
+ * a private CA given to its constructor never reaches that handshake; it is added here.
+ */
+class TrustingHttpsProxyAgent extends HttpsProxyAgent<string> {
+  constructor(
+    proxy: string,
+    options: AgentOptions,
+    private readonly tls: AgentOptions,
+  ) {
+    super(proxy, options);
+  }
+
+  override connect(request: Parameters<HttpsProxyAgent<string>['connect']>[0], options: Parameters<HttpsProxyAgent<string>['connect']>[1]) {
+    return super.connect(request, { ...options, ...this.tls } as typeof options);
+  }
 }
 
 export function proxyUrlWithCredentials(proxy: ProxyServerConfig): string {

@@ -17,9 +17,9 @@ import { scheduleFor, type Schedule } from '../schedule/schedule.js';
 import { pollSource, type PollObserver, type PollResult } from '../poll/poll-source.js';
 import { errorMessage } from '../util/errors.js';
 
-export type BucketFactory = (source: LoadedSource) => S3Bucket;
+export type BucketFactory = (source: LoadedSource, ca: string[] | undefined) => S3Bucket;
 
-export const defaultBucketFactory: BucketFactory = (source) => createS3Bucket(s3BucketOptionsFor(source));
+export const defaultBucketFactory: BucketFactory = (source, ca) => createS3Bucket(s3BucketOptionsFor(source, ca));
 
 interface SourceRuntime {
   source: LoadedSource;
@@ -74,12 +74,15 @@ export class Collector {
     const removed: string[] = [];
     const changed: string[] = [];
     const nextById = new Map(next.sources.map((source) => [source.id, source]));
+    // New certificates in certs_dir change how every source connects.
+    const trustChanged = JSON.stringify(next.trust.ca) !== JSON.stringify(this.config.trust.ca);
+    this.config = next;
     for (const [id, runtime] of this.runtimes) {
       const replacement = nextById.get(id);
       if (!replacement) {
         removed.push(id);
         await this.remove(id);
-      } else if (JSON.stringify(replacement) !== JSON.stringify(runtime.source)) {
+      } else if (trustChanged || JSON.stringify(replacement) !== JSON.stringify(runtime.source)) {
         changed.push(id);
         await this.remove(id);
       }
@@ -91,7 +94,6 @@ export class Collector {
         if (this.scheduled) this.schedule(runtime);
       }
     }
-    this.config = next;
     return { added, removed, changed };
   }
 
@@ -110,7 +112,7 @@ export class Collector {
     if (source.proxy !== 'none') registerSecret(source.proxy.password);
     const runtime: SourceRuntime = {
       source,
-      bucket: this.bucketFactory(source),
+      bucket: this.bucketFactory(source, this.config.trust.ca),
       throttle: new TokenBucket(source.eps_throttle, this.options.clock),
       controller: new AbortController(),
     };

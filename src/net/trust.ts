@@ -1,0 +1,65 @@
+/**
+ * The trust store: Node's public roots plus the CA certificates in `certs_dir` (PEM or DER, as
+ * JSA's trusted-certificates folder takes them). Verification is never switched off; a private
+ * CA is trusted by putting its certificate in the folder (`s3pull certs fetch` does that).
+ */
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { rootCertificates } from 'node:tls';
+
+export interface CertificateInfo {
+  file: string;
+  subject: string;
+  issuer: string;
+  validTo: Date;
+  fingerprint256: string;
+  pem: string;
+}
+
+export interface TrustStore {
+  /** Extra certificates from the folder (empty: Node's defaults alone). */
+  extra: CertificateInfo[];
+  /** `ca` for TLS options, or undefined to keep Node's default store. */
+  ca: string[] | undefined;
+}
+
+const CERT_FILE = /\.(pem|crt|cer|der)$/i;
+
+/** Reads every certificate in `dir`; a file that holds none is a problem, named with its path. */
+export function loadTrustStore(dir: string, problems: string[]): TrustStore {
+  const extra: CertificateInfo[] = [];
+  if (existsSync(dir) && statSync(dir).isDirectory()) {
+    for (const name of readdirSync(dir).filter((file) => CERT_FILE.test(file)).sort()) {
+      const file = path.join(dir, name);
+      try {
+        const found = readCertificates(file);
+        if (found.length === 0) problems.push(`${file}: no certificate in it (expected PEM "-----BEGIN CERTIFICATE-----" or DER)`);
+        extra.push(...found);
+      } catch (error) {
+        problems.push(`${file}: not a certificate (${(error as Error).message})`);
+      }
+    }
+  }
+  return { extra, ca: extra.length > 0 ? [...rootCertificates, ...extra.map((cert) => cert.pem)] : undefined };
+}
+
+export function readCertificates(file: string): CertificateInfo[] {
+  const bytes = readFileSync(file);
+  const text = bytes.toString('latin1');
+  const blocks = text.includes('-----BEGIN CERTIFICATE-----')
+    ? (text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [])
+    : [bytes];
+  return blocks.map((block) => describe(new X509Certificate(block), file));
+}
+
+export function describe(certificate: X509Certificate, file = ''): CertificateInfo {
+  return {
+    file,
+    subject: certificate.subject.replaceAll('\n', ', '),
+    issuer: certificate.issuer.replaceAll('\n', ', '),
+    validTo: new Date(certificate.validTo),
+    fingerprint256: certificate.fingerprint256,
+    pem: certificate.toString(),
+  };
+}
