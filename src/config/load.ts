@@ -68,6 +68,10 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): L
       continue;
     }
     firstFileOfId.set(source.id, file);
+    const literal = literalSecretFields(raw);
+    if (literal.length > 0 && (statSync(file).mode & 0o004) !== 0) {
+      warnings.push(`${relative(file)}: holds a literal secret (${literal.join(', ')}) and is readable by every user; use \${env:NAME} or \${file:PATH}, or chmod o-r ${relative(file)}`);
+    }
     if (source.endpoint?.startsWith('http://') && !isLoopback(source.endpoint)) {
       warnings.push(`${relative(file)}: field endpoint <${source.endpoint}>: plain http sends requests unencrypted`);
     }
@@ -153,6 +157,16 @@ function validate<S extends z.ZodType>(
 }
 
 /** The value as written in the file (before references resolve), with secrets masked. */
+/** Secret-named fields written as values rather than `${env:}`/`${file:}` references. */
+function literalSecretFields(raw: unknown, at: string[] = []): string[] {
+  if (raw === null || typeof raw !== 'object') return [];
+  return Object.entries(raw as Record<string, unknown>).flatMap(([key, value]) => {
+    const here = [...at, key];
+    if (typeof value === 'string' && SECRET_FIELD.test(key) && !/^\$\{(env|file):[^}]+\}$/.test(value)) return [here.join('.')];
+    return literalSecretFields(value, here);
+  });
+}
+
 function showValue(raw: unknown, at: (string | number)[]): string {
   let value: unknown = raw;
   for (const part of at) {

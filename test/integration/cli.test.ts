@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { readFileSync, existsSync, statSync, writeFileSync, unlinkSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, RunningCli, writeConfig } from '../helpers/cli.js';
+import { startProxy } from '../helpers/proxy.js';
 import { motoEndpoint, resetMoto } from '../helpers/moto.js';
 import { createBucket, putObjects, cloudTrailFile, trailKey } from '../helpers/s3.js';
 
@@ -186,11 +187,22 @@ describe('the s3pull command line', function () {
     }
   });
 
-  it('never logs the secret key, even at debug level', async () => {
+  it('never logs a secret key, session token or proxy password, even at debug level and when things fail', async () => {
     await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 1) }]);
-    const dir = writeConfig(COLLECTOR, { 'a.yaml': sourceYaml() });
-    const result = await runCli(['once', '--config', dir, '--log-level', 'debug']);
-    expect(result.stderr).to.contain('poll finished');
-    expect(result.stderr + result.stdout).to.not.contain('s3cr3t-do-not-log-me');
+    const proxy = await startProxy({ username: 'collector', password: 'pr0xy-pa55w0rd' });
+    try {
+      const auth = 'auth: { type: access_key, access_key_id: AKIATESTKEY, secret_access_key: s3cr3t-do-not-log-me, session_token: t0ken-do-not-log-me }';
+      const good = sourceYaml(`proxy: { url: "${proxy.url}", username: collector, password: pr0xy-pa55w0rd }\n`).replace(/^auth: .*$/m, auth);
+      const badProxy = sourceYaml(`proxy: { url: "${proxy.url}", username: collector, password: wr0ng-pa55w0rd }\n`).replace(/^auth: .*$/m, auth).replace('id: trail', 'id: bad');
+      const dir = writeConfig(COLLECTOR, { 'a.yaml': good, 'b.yaml': badProxy });
+      const result = await runCli(['once', '--config', dir, '--log-level', 'debug']);
+      expect(result.stderr).to.contain('poll finished');
+      expect(result.stdout).to.contain('refused the credentials (HTTP 407');
+      expect(eventIds(dir)).to.deep.equal(['a-0']);
+      const output = result.stderr + result.stdout;
+      for (const secret of ['s3cr3t-do-not-log-me', 't0ken-do-not-log-me', 'pr0xy-pa55w0rd', 'wr0ng-pa55w0rd']) expect(output).to.not.contain(secret);
+    } finally {
+      await proxy.close();
+    }
   });
 });

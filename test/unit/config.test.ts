@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/util/errors.js';
@@ -126,6 +126,20 @@ describe('config', () => {
     expect(withSource('auth: { type: assume_role, role_arn: "arn:aws:iam::111122223333:role/r", duration: 5m }\n')[0]).to.match(/field auth\.duration <5m>: duration must be at least 900s/);
     expect(withSource('auth: { type: assume_role, role_arn: "arn:aws:iam::111122223333:role/r", base: { type: assume_role } }\n')[0]).to.match(/field auth\.base\.type <assume_role>/);
     expect(withSource('auth: { type: password }\n')[0]).to.match(/field auth\.type <password>/);
+  });
+
+  it('warns when a file readable by others holds a literal secret, not when it uses a reference', () => {
+    const literal = configDir({ 'sources.d/a.yaml': `${GOOD_SOURCE}auth: { type: access_key, access_key_id: AKIA1, secret_access_key: plainsecret }\n` });
+    chmodSync(path.join(literal, 'sources.d/a.yaml'), 0o644);
+    const warned = loadConfig(literal, {}).warnings;
+    expect(warned).to.have.length(1);
+    expect(warned[0]).to.match(/a\.yaml: holds a literal secret \(auth\.secret_access_key\) and is readable by every user/);
+    expect(warned[0]).to.not.contain('plainsecret');
+    chmodSync(path.join(literal, 'sources.d/a.yaml'), 0o640);
+    expect(loadConfig(literal, {}).warnings).to.deep.equal([]);
+    const referenced = configDir({ 'sources.d/a.yaml': `${GOOD_SOURCE}auth: { type: access_key, access_key_id: AKIA1, secret_access_key: "\${env:S}" }\n` });
+    chmodSync(path.join(referenced, 'sources.d/a.yaml'), 0o644);
+    expect(loadConfig(referenced, { S: 'x' }).warnings).to.deep.equal([]);
   });
 
   it('never prints a literal secret in an error', () => {
