@@ -36,6 +36,11 @@ export class ObjectGoneError extends S3PullError {
 }
 
 /** Aborts (shutdown) pass through untouched: they are never a failure of the object or the source. */
+/** S3 names the bucket's real region in a header (301) or in the error body (400). */
+function bucketRegionOf(e: SdkLikeError & { $response?: { headers?: Record<string, string> } }): string | undefined {
+  return e.Region ?? e.$response?.headers?.['x-amz-bucket-region'];
+}
+
 function resolveVia(via: string): string {
   const url = new URL(`http://${via}`);
   const host = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, '');
@@ -63,9 +68,16 @@ export function classifyS3Error(error: unknown, action: string, context: ErrorCo
   if (name === 'NoSuchBucket') {
     return new S3AccessError('S3_NO_SUCH_BUCKET', `${action} ${where}: the bucket does not exist (check bucket and endpoint)`, { cause: error, context });
   }
-  if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || status === 301) {
-    const region = e.Region ? ` (the bucket is in ${e.Region})` : '';
-    return new S3AccessError('S3_WRONG_REGION', `${action} ${where}: the bucket is not in the configured region${region}; fix the source's region`, { cause: error, context });
+  const actualRegion = bucketRegionOf(e);
+  if (name === 'PermanentRedirect' || status === 301 || (name === 'AuthorizationHeaderMalformed' && actualRegion)) {
+    const said = context.region ? ` but the source says ${context.region}` : '';
+    const message = actualRegion
+      ? `${action}: bucket ${context.bucket} is in ${actualRegion}${said}; set region: ${actualRegion} (or region: auto)`
+      : `${action}: bucket ${context.bucket} is not in ${context.region ?? 'the configured region'}; set the source's region to the bucket's (or region: auto)`;
+    return new S3AccessError('S3_WRONG_REGION', message, { cause: error, context });
+  }
+  if (name === 'RequestTimeTooSkewed') {
+    return new S3AccessError('CLOCK_SKEW', `${action} ${where}: this host's clock is too far from S3's (RequestTimeTooSkewed, more than 15 minutes); fix the time (NTP) on the collector host`, { cause: error, context });
   }
   if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'ExpiredToken' || name === 'InvalidToken') {
     return new S3AccessError('S3_BAD_CREDENTIALS', `${action} ${where}: the credentials were refused (${name}); check auth in the source`, { cause: error, context });

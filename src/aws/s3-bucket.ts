@@ -25,6 +25,8 @@ export interface S3BucketOptions {
   proxy?: ProxyServerConfig | 'none';
   /** CA certificates to verify TLS against; Node's default store when undefined. */
   ca?: string[] | undefined;
+  useFips?: boolean;
+  useDualstack?: boolean;
 }
 
 /** The client settings a source's config asks for. */
@@ -36,8 +38,12 @@ export function s3BucketOptionsFor(source: {
   auth: AuthConfig;
   request_timeout: number;
   proxy: ProxyServerConfig | 'none';
+  use_fips?: boolean;
+  use_dualstack?: boolean;
 }, ca?: string[]): S3BucketOptions {
   return {
+    useFips: source.use_fips ?? false,
+    useDualstack: source.use_dualstack ?? false,
     proxy: source.proxy,
     ca,
     bucket: source.bucket,
@@ -61,18 +67,25 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
     });
     return { agents, handler };
   };
-  const s3 = handlerFor(new URL(options.endpoint ?? `https://s3.${options.region}.amazonaws.com`));
-  const sts = handlerFor(new URL(options.auth.type === 'assume_role' && options.auth.sts_endpoint ? options.auth.sts_endpoint : `https://sts.${options.region}.amazonaws.com`));
+  const home = options.region === 'auto' ? 'us-east-1' : options.region;
+  const s3 = handlerFor(new URL(options.endpoint ?? `https://s3.${home}.amazonaws.com`));
+  const sts = handlerFor(new URL(options.auth.type === 'assume_role' && options.auth.sts_endpoint ? options.auth.sts_endpoint : `https://sts.${home}.amazonaws.com`));
   const requestHandler = s3.handler;
   // Errors name the proxy (never its credentials) so that a proxy problem is not read as S3's.
   const via = s3.agents.proxied && proxy !== 'none' ? new URL(proxy.url).host : undefined;
+  // region: auto starts anywhere and follows S3's redirect to the bucket's own region.
+  const autoRegion = options.region === 'auto';
+  const region = autoRegion ? 'us-east-1' : options.region;
   const client = new S3Client({
-    region: options.region,
+    region,
+    followRegionRedirects: autoRegion,
+    useFipsEndpoint: options.useFips ?? false,
+    useDualstackEndpoint: options.useDualstack ?? false,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     forcePathStyle: options.pathStyle,
     maxAttempts: options.maxAttempts ?? 5,
     retryMode: 'standard',
-    credentials: credentialsFor(options.auth, options.region, sts.handler),
+    credentials: credentialsFor(options.auth, region, sts.handler),
     // S3-compatible stores differ in what checksums they send; ETag and gzip's CRC guard the data.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
@@ -98,7 +111,7 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
             { abortSignal: signal },
           );
         } catch (error) {
-          throw classifyS3Error(error, 'list', { bucket: options.bucket, via });
+          throw classifyS3Error(error, 'list', { bucket: options.bucket, via, region: options.region });
         }
         const objects: ObjectInfo[] = (page.Contents ?? []).map((item) => ({
           key: item.Key ?? '',
@@ -115,7 +128,7 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
         const response = await client.send(new GetObjectCommand({ Bucket: options.bucket, Key: key }), { abortSignal: signal });
         return { body: response.Body as Readable, etag: unquote(response.ETag ?? ''), size: response.ContentLength ?? 0 };
       } catch (error) {
-        throw classifyS3Error(error, 'get', { bucket: options.bucket, key, via });
+        throw classifyS3Error(error, 'get', { bucket: options.bucket, key, via, region: options.region });
       }
     },
     destroy() {

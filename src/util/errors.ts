@@ -9,6 +9,8 @@ export interface ErrorContext {
   line?: number;
   /** host:port of the proxy the request went through, if any. */
   via?: string | undefined;
+  /** The region the source is configured with. */
+  region?: string | undefined;
 }
 
 export class S3PullError extends Error {
