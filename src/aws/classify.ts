@@ -65,7 +65,7 @@ export function classifyS3Error(error: unknown, action: string, context: ErrorCo
     return new S3AccessError('TLS_UNTRUSTED', `${action} ${where}: the server's TLS certificate is not trusted (${e.code}: ${e.message ?? ''}); if the endpoint uses a private CA, run \`s3pull certs fetch HOST:PORT\`, compare the fingerprints it prints, and restart or reload`, { cause: error, context });
   }
   if (name === 'NoSuchKey') return new ObjectGoneError(`${action} ${where}: the object no longer exists`, context);
-  if (name === 'NoSuchBucket') {
+  if (name === 'NoSuchBucket' || (name === 'NotFound' && action === 'head')) {
     return new S3AccessError('S3_NO_SUCH_BUCKET', `${action} ${where}: the bucket does not exist (check bucket and endpoint)`, { cause: error, context });
   }
   const actualRegion = bucketRegionOf(e);
@@ -83,7 +83,7 @@ export function classifyS3Error(error: unknown, action: string, context: ErrorCo
     return new S3AccessError('S3_BAD_CREDENTIALS', `${action} ${where}: the credentials were refused (${name}); check auth in the source`, { cause: error, context });
   }
   if (name === 'AccessDenied' || status === 403) {
-    const permission = action === 'list' ? 's3:ListBucket on the bucket' : 's3:GetObject on the key (and kms:Decrypt if the object is SSE-KMS encrypted)';
+    const permission = action === 'get' ? 's3:GetObject on the key (and kms:Decrypt if the object is SSE-KMS encrypted)' : 's3:ListBucket on the bucket';
     return new S3AccessError('S3_ACCESS_DENIED', `${action} ${where}: access denied; the credentials need ${permission}`, { cause: error, context });
   }
   if (name === 'CredentialsProviderError') {

@@ -2,7 +2,8 @@
  * The only place that imports the S3 client: builds a client for one source and exposes the two
  * small interfaces the poll needs, listing and getting.
  */
-import { S3Client, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, ListObjectsV2Command, GetObjectCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Readable } from 'node:stream';
 import type { AuthConfig, ProxyServerConfig } from '../config/schema.js';
@@ -69,7 +70,7 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
   };
   const home = options.region === 'auto' ? 'us-east-1' : options.region;
   const s3 = handlerFor(new URL(options.endpoint ?? `https://s3.${home}.amazonaws.com`));
-  const sts = handlerFor(new URL(options.auth.type === 'assume_role' && options.auth.sts_endpoint ? options.auth.sts_endpoint : `https://sts.${home}.amazonaws.com`));
+  const stsHttp = handlerFor(new URL(options.auth.type === 'assume_role' && options.auth.sts_endpoint ? options.auth.sts_endpoint : `https://sts.${home}.amazonaws.com`));
   const requestHandler = s3.handler;
   // Errors name the proxy (never its credentials) so that a proxy problem is not read as S3's.
   const via = s3.agents.proxied && proxy !== 'none' ? new URL(proxy.url).host : undefined;
@@ -85,7 +86,7 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
     forcePathStyle: options.pathStyle,
     maxAttempts: options.maxAttempts ?? 5,
     retryMode: 'standard',
-    credentials: credentialsFor(options.auth, region, sts.handler),
+    credentials: credentialsFor(options.auth, region, stsHttp.handler),
     // S3-compatible stores differ in what checksums they send; ETag and gzip's CRC guard the data.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
@@ -131,10 +132,39 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
         throw classifyS3Error(error, 'get', { bucket: options.bucket, key, via, region: options.region });
       }
     },
+    async whoAmI(signal: AbortSignal) {
+      let identity;
+      try {
+        identity = await client.config.credentials();
+      } catch (error) {
+        throw classifyS3Error(error, 'resolve credentials for', { bucket: options.bucket, via, region: options.region });
+      }
+      const stsEndpoint = options.auth.type === 'assume_role' && options.auth.sts_endpoint ? options.auth.sts_endpoint : undefined;
+      const sts = new STSClient({ region, credentials: identity, requestHandler: stsEndpoint || !options.endpoint ? stsHttp.handler : s3.handler, maxAttempts: 1, ...(stsEndpoint ? { endpoint: stsEndpoint } : options.endpoint ? { endpoint: options.endpoint } : {}) });
+      try {
+        const caller = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+        return { accessKeyId: identity.accessKeyId, arn: caller.Arn };
+      } catch (error) {
+        return { accessKeyId: identity.accessKeyId, stsError: (error as Error).message };
+      } finally {
+        sts.destroy();
+      }
+    },
+    async bucketRegion(signal: AbortSignal) {
+      try {
+        const head = await client.send(new HeadBucketCommand({ Bucket: options.bucket }), { abortSignal: signal });
+        return head.BucketRegion;
+      } catch (error) {
+        throw classifyS3Error(error, 'head', { bucket: options.bucket, via, region: options.region });
+      }
+    },
+    clockOffsetMs() {
+      return client.config.systemClockOffset ?? 0;
+    },
     destroy() {
       client.destroy();
       s3.agents.destroy();
-      sts.agents.destroy();
+      stsHttp.agents.destroy();
     },
   };
 }

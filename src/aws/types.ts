@@ -18,7 +18,21 @@ export interface S3Getter {
   get(key: string, signal: AbortSignal): Promise<{ body: Readable; etag: string; size: number }>;
 }
 
+/** Who the credentials are, for `s3pull test`. */
+export interface CallerIdentity {
+  accessKeyId: string;
+  /** From STS GetCallerIdentity; undefined where STS cannot be reached (S3-compatible stores). */
+  arn?: string | undefined;
+  stsError?: string | undefined;
+}
+
 export interface S3Bucket extends S3Lister, S3Getter {
   readonly bucket: string;
+  /** Resolves the credentials and asks STS whose they are. */
+  whoAmI(signal: AbortSignal): Promise<CallerIdentity>;
+  /** HeadBucket: the bucket's region as S3 reports it. */
+  bucketRegion(signal: AbortSignal): Promise<string | undefined>;
+  /** How far this host's clock is from S3's, in ms, as the SDK measured it. */
+  clockOffsetMs(): number;
   destroy(): void;
 }

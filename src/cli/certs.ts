@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { connect, type PeerCertificate, type DetailedPeerCertificate } from 'node:tls';
-import { X509Certificate } from 'node:crypto';
 import { loadConfigOrExplain, ExitCode, type GlobalOptions } from './context.js';
-import { describe, loadTrustStore, type CertificateInfo } from '../net/trust.js';
+import { fetchChain, loadTrustStore, type CertificateInfo } from '../net/trust.js';
 import { table } from './summary.js';
 
 export function registerCerts(program: Command): void {
@@ -17,7 +15,12 @@ export function registerCerts(program: Command): void {
     .action(async (target: string, _options: unknown, command: Command) => {
       const config = loadConfigOrExplain(command.optsWithGlobals<GlobalOptions>());
       const [host, port] = parseTarget(target);
-      const chain = await fetchChain(host, port);
+      let chain: CertificateInfo[];
+      try {
+        chain = await fetchChain(host, port);
+      } catch (error) {
+        throw new ExitCode(1, `s3pull certs fetch: ${(error as Error).message}`);
+      }
       printCertificates(chain);
       mkdirSync(config.collector.certs_dir, { recursive: true });
       const file = path.join(config.collector.certs_dir, `${host.replace(/[^A-Za-z0-9.-]/g, '_')}_${port}.pem`);
@@ -49,30 +52,7 @@ function parseTarget(target: string): [string, number] {
   return [match[1]!, Number(match[2] ?? 443)];
 }
 
-/** The chain as the server presents it. Verification is off for this one look only. */
-function fetchChain(host: string, port: number): Promise<CertificateInfo[]> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host, rejectUnauthorized: false, timeout: 10_000 }, () => {
-      const chain: CertificateInfo[] = [];
-      const seen = new Set<string>();
-      let current: DetailedPeerCertificate | PeerCertificate | undefined = socket.getPeerCertificate(true);
-      while (current && current.raw && !seen.has(current.fingerprint256)) {
-        seen.add(current.fingerprint256);
-        chain.push(describe(new X509Certificate(current.raw)));
-        current = (current as DetailedPeerCertificate).issuerCertificate;
-      }
-      socket.end();
-      resolve(chain);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      reject(new ExitCode(1, `s3pull certs fetch: ${host}:${port} did not answer within 10 s`));
-    });
-    socket.once('error', (error) => reject(new ExitCode(1, `s3pull certs fetch: cannot connect to ${host}:${port}: ${error.message}`)));
-  });
-}
-
-function printCertificates(certificates: CertificateInfo[]): void {
+export function printCertificates(certificates: CertificateInfo[]): void {
   const now = Date.now();
   process.stdout.write(
     table(

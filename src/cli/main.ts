@@ -10,6 +10,7 @@ import { registerSources } from './sources.js';
 import { registerMarker } from './marker.js';
 import { registerFailed } from './failed.js';
 import { registerCerts } from './certs.js';
+import { registerTest } from './test.js';
 import { ExitCode } from './context.js';
 import { redact } from '../log/logger.js';
 
@@ -28,6 +29,7 @@ registerSources(program);
 registerMarker(program);
 registerFailed(program);
 registerCerts(program);
+registerTest(program);
 
 try {
   await program.parseAsync(process.argv);

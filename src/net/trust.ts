@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { connect, rootCertificates, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
 
 export interface CertificateInfo {
   file: string;
@@ -63,3 +63,27 @@ export function describe(certificate: X509Certificate, file = ''): CertificateIn
     pem: certificate.toString(),
   };
 }
+
+/** The chain as the server presents it. Verification is off for this one look only. */
+export function fetchChain(host: string, port: number): Promise<CertificateInfo[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host, rejectUnauthorized: false, timeout: 10_000 }, () => {
+      const chain: CertificateInfo[] = [];
+      const seen = new Set<string>();
+      let current: DetailedPeerCertificate | PeerCertificate | undefined = socket.getPeerCertificate(true);
+      while (current && current.raw && !seen.has(current.fingerprint256)) {
+        seen.add(current.fingerprint256);
+        chain.push(describe(new X509Certificate(current.raw)));
+        current = (current as DetailedPeerCertificate).issuerCertificate;
+      }
+      socket.end();
+      resolve(chain);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new Error(`${host}:${port} did not answer within 10 s`));
+    });
+    socket.once('error', (error) => reject(new Error(`cannot connect to ${host}:${port}: ${error.message}`)));
+  });
+}
+
