@@ -11,6 +11,8 @@ import { agentsFor } from '../net/proxy.js';
 import type { ObjectInfo, S3Bucket } from './types.js';
 import { classifyS3Error } from './classify.js';
 import { credentialsFor } from './credentials.js';
+import { SigV2Signer } from './sigv2.js';
+import type { IdentityProviderConfig } from '@smithy/types';
 
 export interface S3BucketOptions {
   bucket: string;
@@ -28,6 +30,7 @@ export interface S3BucketOptions {
   ca?: string[] | undefined;
   useFips?: boolean;
   useDualstack?: boolean;
+  signatureVersion?: 'v4' | 'v2';
 }
 
 /** The client settings a source's config asks for. */
@@ -41,8 +44,10 @@ export function s3BucketOptionsFor(source: {
   proxy: ProxyServerConfig | 'none';
   use_fips?: boolean;
   use_dualstack?: boolean;
+  signature_version?: 'v4' | 'v2';
 }, ca?: string[]): S3BucketOptions {
   return {
+    signatureVersion: source.signature_version ?? 'v4',
     useFips: source.use_fips ?? false,
     useDualstack: source.use_dualstack ?? false,
     proxy: source.proxy,
@@ -91,6 +96,17 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler,
+    ...(options.signatureVersion === 'v2'
+      ? {
+          httpAuthSchemes: [
+            {
+              schemeId: 'aws.auth#sigv4',
+              identityProvider: (config: IdentityProviderConfig) => config.getIdentityProvider('aws.auth#sigv4'),
+              signer: new SigV2Signer({ pathStyle: options.pathStyle, bucket: options.bucket }),
+            },
+          ],
+        }
+      : {}),
   });
   const pageSize = options.pageSize ?? 1000;
 

@@ -127,6 +127,7 @@ export const sourceSchema = z
     use_dualstack: z.boolean().default(false),
     endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
     path_style: z.boolean().default(false),
+    signature_version: z.enum(['v4', 'v2']).default('v4'),
     auth: authSchema.default({ type: 'default' }),
     file_pattern: regex.default('.*'),
     format: z.enum(FORMAT_NAMES),

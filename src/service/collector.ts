@@ -109,6 +109,9 @@ export class Collector {
 
   private add(source: LoadedSource): SourceRuntime {
     for (const secret of secretsOf(source.auth)) registerSecret(secret);
+    if (source.signature_version === 'v2') {
+      this.options.log.warn('signature_version v2 is a legacy signature for old S3-compatible stores; AWS regions opened since 2014 accept only v4', { source: source.id });
+    }
     if (source.proxy !== 'none') registerSecret(source.proxy.password);
     const runtime: SourceRuntime = {
       source,

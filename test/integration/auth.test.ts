@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createServer } from 'node:http';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { credentialsFor } from '../../src/aws/credentials.js';
+import { signatureV2, stringToSignV2 } from '../../src/aws/sigv2.js';
 import { harness, type Harness } from '../helpers/harness.js';
 import { motoEndpoint, resetMoto } from '../helpers/moto.js';
 import { startForwarder, type Forwarder } from '../helpers/forwarder.js';
@@ -97,5 +98,36 @@ describe('credentials: instance role, ECS task role, assume role', () => {
     const result = await h.poll(testSource({ auth: { ...auth, duration: '15m' } }));
     expect(result.objectsDone).to.equal(5);
     expect(forwarder.requests.filter((r) => r.body.includes('Action=AssumeRole'))).to.have.length(1);
+  });
+});
+
+describe('signature_version: v2', () => {
+  let forwarder: Forwarder;
+  let h: Harness;
+  beforeEach(async () => {
+    await resetMoto();
+    await createBucket('trail-bucket');
+    await putObjects('trail-bucket', ['a', 'b'].map((name) => ({ key: trailKey('2026/11/23', '20261123T1000Z', name), body: cloudTrailFile(name, 1) })));
+    forwarder = await startForwarder(motoEndpoint());
+    h = harness();
+  });
+  afterEach(async () => {
+    h.close();
+    await forwarder.close();
+  });
+
+  it('pulls with v2 signatures that verify against the requests as they arrive on the wire', async () => {
+    const result = await h.poll(testSource({ endpoint: forwarder.url, signature_version: 'v2', auth: { type: 'access_key', access_key_id: 'AKIAV2TEST', secret_access_key: 'v2-secret-key' } }));
+    expect(result.status).to.equal('ok');
+    expect(h.sink.eventIds().sort()).to.deep.equal(['a-0', 'b-0']);
+    expect(forwarder.requests).to.have.length(3);
+    for (const request of forwarder.requests) {
+      const url = new URL(request.path, 'http://wire');
+      const query = Object.fromEntries([...url.searchParams.entries()]);
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, value as string]));
+      const expected = signatureV2('v2-secret-key', stringToSignV2({ method: request.method, path: url.pathname, query, headers }));
+      expect(request.headers.authorization).to.equal(`AWS AKIAV2TEST:${expected}`);
+      expect(request.headers['x-amz-content-sha256']).to.equal(undefined);
+    }
   });
 });
