@@ -1,5 +1,6 @@
 /** A real HTTP proxy (npm `proxy`) on loopback, with basic auth, counting what passes through. */
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { createProxy } from 'proxy';
 
 export interface TestProxy {
@@ -11,8 +12,8 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(options: { username?: string; password?: string; port?: number } = {}): Promise<TestProxy> {
-  const server = createProxy(createServer());
+export async function startProxy(options: { username?: string; password?: string; port?: number; tls?: { key: string; cert: string } } = {}): Promise<TestProxy> {
+  const server = createProxy(options.tls ? (createTlsServer(options.tls) as unknown as Server) : createServer());
   const seen: string[] = [];
   let refusedAuth = 0;
   server.authenticate = (request) => {
@@ -28,7 +29,7 @@ export async function startProxy(options: { username?: string; password?: string
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     seen,
     get refusedAuth() {

@@ -4,7 +4,7 @@ import { motoEndpoint, resetMoto } from '../helpers/moto.js';
 import { startProxy, type TestProxy } from '../helpers/proxy.js';
 import { createBucket, putObjects, cloudTrailFile, trailKey } from '../helpers/s3.js';
 import { testSource } from '../helpers/source.js';
-import { noProxyMatcher } from '../../src/net/proxy.js';
+import { agentsFor, noProxyMatcher } from '../../src/net/proxy.js';
 
 describe('through a proxy', () => {
   let h: Harness;
@@ -68,6 +68,13 @@ describe('through a proxy', () => {
     await direct.poll(testSource({ proxy: 'none' }));
     expect(direct.sink.lines).to.have.length(2);
     direct.close();
+  });
+
+  it('falls back to the NO_PROXY environment variable when the config lists no hosts', () => {
+    const proxyConfig = { url: 'http://proxy.corp.example:3128' };
+    expect(agentsFor(proxyConfig, new URL('https://minio.corp:9000'), {}, { NO_PROXY: 'localhost,minio.corp' }).proxied).to.equal(false);
+    expect(agentsFor(proxyConfig, new URL('https://s3.us-east-1.amazonaws.com'), {}, { NO_PROXY: 'localhost,minio.corp' }).proxied).to.equal(true);
+    expect(agentsFor({ ...proxyConfig, no_proxy: ['other'] }, new URL('https://minio.corp:9000'), {}, { NO_PROXY: 'minio.corp' }).proxied).to.equal(true);
   });
 
   it('no_proxy matches hosts, domain suffixes, ports and *', () => {

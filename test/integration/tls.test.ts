@@ -84,6 +84,20 @@ describe('TLS to an S3 endpoint under a private CA', function () {
     }
   });
 
+  it('reaches an HTTPS endpoint through an HTTPS proxy under the same private CA', async () => {
+    const proxy = await startProxy({ username: 'collector', password: 'pr0xy-pa55', tls: { key: ca.serverKey, cert: ca.serverPem + ca.caPem } });
+    try {
+      expect(proxy.url).to.match(/^https:/);
+      const source = testSource({ endpoint: front.url, proxy: { url: proxy.url, username: 'collector', password: 'pr0xy-pa55' } });
+      const result = await pollWith(source, loadTrustStore(writeCaDir(ca), []).ca);
+      expect(result.errors).to.deep.equal([]);
+      expect(proxy.seen).to.include(`CONNECT 127.0.0.1:${front.port}`);
+      expect(h.sink.eventIds()).to.deep.equal(['a-0', 'a-1']);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('a file in certs_dir that is not a certificate is a config error naming it', () => {
     const dir = tempDir('s3pull-certs-');
     writeFileSync(path.join(dir, 'broken.pem'), 'hello');
