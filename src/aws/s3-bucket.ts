@@ -140,6 +140,26 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
         continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (continuationToken);
     },
+    async listFolders(prefix: string, signal: AbortSignal) {
+      const folders: string[] = [];
+      let hasObjects = false;
+      let continuationToken: string | undefined;
+      do {
+        let page;
+        try {
+          page = await client.send(
+            new ListObjectsV2Command({ Bucket: options.bucket, Prefix: prefix || undefined, Delimiter: '/', ContinuationToken: continuationToken, MaxKeys: pageSize }),
+            { abortSignal: signal },
+          );
+        } catch (error) {
+          throw classifyS3Error(error, 'list', { bucket: options.bucket, via, region: options.region });
+        }
+        for (const common of page.CommonPrefixes ?? []) if (common.Prefix) folders.push(common.Prefix);
+        if ((page.Contents ?? []).some((item) => item.Key !== prefix)) hasObjects = true;
+        continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (continuationToken);
+      return { folders, hasObjects };
+    },
     async get(key: string, signal: AbortSignal) {
       try {
         const response = await client.send(new GetObjectCommand({ Bucket: options.bucket, Key: key }), { abortSignal: signal });

@@ -11,6 +11,8 @@ export interface ObjectInfo {
 /** Lists keys under a prefix in key order, one page at a time. */
 export interface S3Lister {
   listPages(prefix: string, startAfter: string | undefined, signal: AbortSignal): AsyncIterable<ObjectInfo[]>;
+  /** One level of the tree under `prefix` (Delimiter "/"): its sub-folders, and whether it holds objects itself. */
+  listFolders(prefix: string, signal: AbortSignal): Promise<{ folders: string[]; hasObjects: boolean }>;
 }
 
 /** Opens one object as a byte stream. */

@@ -73,7 +73,6 @@ export function registerMarker(program: Command): void {
         // A source never polled gets its state now, so that the reset has something to act on.
         const since = source.start === 'beginning' ? null : source.start === 'now' ? Date.now() : source.start.since.getTime();
         store.openSource(id, scopeOf(source), since, Date.now());
-        for (const prefix of [source.prefix]) store.ensurePartition(id, prefix);
         store.requestReset(id, request);
       } finally {
         store.close();

@@ -54,7 +54,8 @@ export function sourceStatus(source: LoadedSource, store: Store | undefined, now
 
 export function describeMarker(partitions: PartitionRow[]): string {
   if (partitions.length === 0) return '(not polled yet)';
-  return partitions.map((p) => p.settledKey || '(beginning)').join(', ');
+  if (partitions.length > 1) return `${partitions.length} partitions (s3pull marker show)`;
+  return partitions[0]!.settledKey || '(beginning)';
 }
 
 export function ago(iso: string | null, nowMs: number): string {

@@ -9,6 +9,7 @@ import { defaultBucketFactory } from '../service/collector.js';
 import { formatFor } from '../formats/index.js';
 import { skipReason, type SkipReason } from '../poll/skip-rules.js';
 import { previewObject } from '../poll/preview.js';
+import { discoverPartitions } from '../poll/partitions.js';
 import { registerSecret, redact } from '../log/logger.js';
 import { secretsOf } from '../aws/credentials.js';
 import { fetchChain } from '../net/trust.js';
@@ -68,6 +69,15 @@ export function registerTest(program: Command): void {
         } catch (error) {
           if (error instanceof ExitCode) throw error;
           await fail('region', error);
+          throw new ExitCode(1);
+        }
+
+        try {
+          const partitions = await discoverPartitions(bucket, source.prefix, signal);
+          const shown = partitions.slice(0, 20).map((prefix) => prefix || '/').join('\n');
+          say(true, 'partitions', `${partitions.length} partition(s), each with its own marker:\n${shown}${partitions.length > 20 ? `\n… and ${partitions.length - 20} more` : ''}`);
+        } catch (error) {
+          await fail('partitions', error);
           throw new ExitCode(1);
         }
 

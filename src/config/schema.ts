@@ -140,6 +140,7 @@ export const sourceSchema = z
     concurrency: z.number().int().min(1).max(64).default(4),
     late_window: duration('late_window', 0).default(3_600_000),
     listing: z.enum(['marker', 'full']).default('marker'),
+    partition_discovery: duration('partition_discovery', MINUTE_MS).default(3_600_000),
     start: startSchema.default('beginning'),
     max_attempts: z.number().int().min(1).default(5),
     request_timeout: duration('request_timeout', 1000).default(60_000),

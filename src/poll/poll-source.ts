@@ -12,7 +12,7 @@ import type { Logger } from '../log/logger.js';
 import { formatFor } from '../formats/index.js';
 import { TokenBucket } from '../throttle/token-bucket.js';
 import { listingFor } from './listing.js';
-import { partitionsOf, scopeOf } from './partitions.js';
+import { discoverPartitions, scopeOf } from './partitions.js';
 import { SettledKeyWalker } from './settle.js';
 import { skipReason, type SkipReason } from './skip-rules.js';
 import { pullObject } from './pull-object.js';
@@ -94,11 +94,7 @@ export async function pollSource(
     return { ...result, status: 'busy', errors: [message] };
   }
   const renewLease = () => store.acquireLease(source.id, LEASE_OWNER, clock.now(), clock.now() + LEASE_MS);
-  const reset = store.applyPendingReset(source.id);
-  if (reset) log.info('marker reset applied', { reset: JSON.stringify(reset) });
   store.recordPollStart(source.id, startedMs);
-
-  const state = store.getSource(source.id)!;
   const filePattern = new RegExp(source.file_pattern);
   const format = formatFor(source.format);
   const listing = listingFor(source.listing);
@@ -186,7 +182,22 @@ export async function pollSource(
   };
 
   try {
-    for (const prefix of partitionsOf(source)) {
+    // Partitions are looked for at the first poll and then every partition_discovery: a new
+    // account or region shows up within that time, and a steady-state poll costs no walk.
+    const known = store.partitions(source.id);
+    const lastDiscovery = store.getSource(source.id)!.lastDiscoveryMs;
+    if (known.length === 0 || lastDiscovery === null || startedMs - lastDiscovery >= source.partition_discovery) {
+      const found = await discoverPartitions(deps.bucket, source.prefix, signal);
+      const added = found.filter((prefix) => !known.some((partition) => partition.prefix === prefix));
+      store.recordDiscovery(source.id, found, startedMs);
+      if (added.length > 0 && known.length > 0) log.info('new partitions found', { partitions: added.join(',') });
+    }
+    // A reset applies after discovery, so that --after KEY finds the partition KEY is in.
+    const reset = store.applyPendingReset(source.id);
+    if (reset) log.info('marker reset applied', { reset: JSON.stringify(reset) });
+    const startFilterMs = store.getSource(source.id)!.sinceMs;
+
+    for (const { prefix } of store.partitions(source.id)) {
       const partition = store.ensurePartition(source.id, prefix);
       const nowMs = clock.now();
 
@@ -211,7 +222,7 @@ export async function pollSource(
             finishedBefore.add(object.key);
             continue;
           }
-          const reason = row ? undefined : skipReason(object, filePattern, state.sinceMs);
+          const reason = row ? undefined : skipReason(object, filePattern, startFilterMs);
           if (reason) {
             skipped.set(reason, [...(skipped.get(reason) ?? []), object]);
             finishedBefore.add(object.key);

@@ -54,4 +54,8 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE sources ADD COLUMN lease_owner TEXT;
   ALTER TABLE sources ADD COLUMN lease_until_ms INTEGER;
   `,
+  // 3: when the partitions under the prefix were last looked for.
+  `
+  ALTER TABLE sources ADD COLUMN last_discovery_ms INTEGER;
+  `,
 ];

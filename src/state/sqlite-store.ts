@@ -38,6 +38,7 @@ interface SourceRecord {
   last_poll_status: string | null;
   last_poll_error: string | null;
   next_poll_ms: number | null;
+  last_discovery_ms: number | null;
   objects_done: number;
   objects_failed: number;
   objects_skipped: number;
@@ -73,6 +74,7 @@ function toSourceRow(record: SourceRecord): SourceRow {
     lastPollStatus: record.last_poll_status,
     lastPollError: record.last_poll_error,
     nextPollMs: record.next_poll_ms,
+    lastDiscoveryMs: record.last_discovery_ms,
     objectsDone: record.objects_done,
     objectsFailed: record.objects_failed,
     objectsSkipped: record.objects_skipped,
@@ -176,7 +178,7 @@ class SqliteStore implements Store {
       ),
       setReset: db.prepare('UPDATE sources SET reset_request = ? WHERE source_id = ?'),
       clearObjects: db.prepare('DELETE FROM objects WHERE source_id = ?'),
-      clearObjectsAfter: db.prepare('DELETE FROM objects WHERE source_id = ? AND key > ?'),
+      clearObjectsAfter: db.prepare('DELETE FROM objects WHERE source_id = ? AND partition = ? AND key > ?'),
       resetPartitions: db.prepare("UPDATE partitions SET settled_key = '', newest_done_modified_ms = NULL WHERE source_id = ?"),
       setSince: db.prepare('UPDATE sources SET since_ms = ? WHERE source_id = ?'),
       setSettledExact: db.prepare('UPDATE partitions SET settled_key = ? WHERE source_id = ? AND prefix = ?'),
@@ -191,6 +193,7 @@ class SqliteStore implements Store {
       pollStart: db.prepare('UPDATE sources SET last_poll_start_ms = ? WHERE source_id = ?'),
       pollEnd: db.prepare('UPDATE sources SET last_poll_end_ms = ?, last_poll_status = ?, last_poll_error = ? WHERE source_id = ?'),
       nextPoll: db.prepare('UPDATE sources SET next_poll_ms = ? WHERE source_id = ?'),
+      discovered: db.prepare('UPDATE sources SET last_discovery_ms = ? WHERE source_id = ?'),
     };
   }
 
@@ -225,6 +228,13 @@ class SqliteStore implements Store {
   ensurePartition(sourceId: string, prefix: string): PartitionRow {
     this.statements.insertPartition.run(sourceId, prefix);
     return this.partitions(sourceId).find((row) => row.prefix === prefix)!;
+  }
+
+  recordDiscovery(sourceId: string, prefixes: string[], nowMs: number): void {
+    this.db.transaction(() => {
+      for (const prefix of prefixes) this.statements.insertPartition.run(sourceId, prefix);
+      this.statements.discovered.run(nowMs, sourceId);
+    })();
   }
 
   advanceSettledKey(sourceId: string, prefix: string, key: string): void {
@@ -323,10 +333,11 @@ class SqliteStore implements Store {
       if (!record?.reset_request) return null;
       const request = JSON.parse(record.reset_request) as ResetRequest;
       if (request.mode === 'after') {
-        this.statements.clearObjectsAfter.run(sourceId, request.key);
         for (const partition of this.partitions(sourceId)) {
           // The key names its partition by prefix; other partitions are left as they are.
-          if (request.key.startsWith(partition.prefix)) this.statements.setSettledExact.run(request.key, sourceId, partition.prefix);
+          if (!request.key.startsWith(partition.prefix)) continue;
+          this.statements.clearObjectsAfter.run(sourceId, partition.prefix, request.key);
+          this.statements.setSettledExact.run(request.key, sourceId, partition.prefix);
         }
         this.statements.setSince.run(null, sourceId);
       } else {

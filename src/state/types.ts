@@ -30,6 +30,7 @@ export interface SourceRow {
   lastPollStatus: string | null;
   lastPollError: string | null;
   nextPollMs: number | null;
+  lastDiscoveryMs: number | null;
   objectsDone: number;
   objectsFailed: number;
   objectsSkipped: number;
@@ -58,6 +59,8 @@ export interface Store {
   listSources(): SourceRow[];
   partitions(sourceId: string): PartitionRow[];
   ensurePartition(sourceId: string, prefix: string): PartitionRow;
+  /** Records the partitions found under the prefix (new ones start at the beginning) and when. */
+  recordDiscovery(sourceId: string, prefixes: string[], nowMs: number): void;
   /** Moves the settled key forward (never back). */
   advanceSettledKey(sourceId: string, prefix: string, key: string): void;
   ledger(sourceId: string, keys: string[]): Map<string, LedgerRow>;

@@ -98,10 +98,17 @@ describe('pulling a CloudTrail prefix from S3 (moto)', () => {
     ]);
     const result = await h.poll(testSource({ prefix: 'AWSLogs/111122223333/', file_pattern: '.*?\\.json\\.gz$' }));
     expect(h.sink.eventIds()).to.deep.equal(['good-0']);
-    expect(result.objectsSkipped).to.equal(4);
-    expect(h.store.getSource('trail')!.objectsSkipped).to.equal(4);
+    // Empty, folder, pattern; the digest folder is not even walked.
+    expect(result.objectsSkipped).to.equal(3);
+    expect(h.store.getSource('trail')!.objectsSkipped).to.equal(3);
     const again = await h.poll(testSource({ prefix: 'AWSLogs/111122223333/', file_pattern: '.*?\\.json\\.gz$' }));
     expect(again.objectsSkipped).to.equal(0);
+    // A source pointed at the digests themselves still pulls none of them.
+    const digests = harness();
+    const digestPoll = await digests.poll(testSource({ prefix: 'AWSLogs/111122223333/CloudTrail-Digest/' }));
+    expect(digestPoll.objectsSkipped).to.equal(1);
+    expect(digests.sink.lines).to.have.length(0);
+    digests.close();
   });
 
   it('reads the bucket root when the prefix is "/"', async () => {

@@ -35,6 +35,7 @@ describe('s3pull test SOURCE', function () {
     expect(result.code, result.stdout + result.stderr).to.equal(0);
     expect(result.stdout).to.match(/^ok\s+credentials\s+access_key: key AKIA…KEY1 is arn:aws:sts::\d{12}:user\/moto/m);
     expect(result.stdout).to.match(/^ok\s+region\s+bucket trail-bucket exists/m);
+    expect(result.stdout).to.match(/^ok\s+partitions\s+1 partition\(s\), each with its own marker:\n\s+AWSLogs\/111122223333\/CloudTrail\/us-east-1\/$/m);
     expect(result.stdout).to.match(/^ok\s+list\s+.*: 3 object\(s\), 1 to pull \(skipped: 1 empty, 1 pattern\)/m);
     expect(result.stdout).to.match(/^ok\s+read\s+.*aaaa\.json\.gz: 3 event\(s\)/m);
     expect(result.stdout).to.contain('"eventID":"a-0"').and.contain('trail: all checks passed');
