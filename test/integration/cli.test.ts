@@ -102,9 +102,10 @@ describe('the s3pull command line', function () {
     const service = new RunningCli(['run', '--config', dir]);
     try {
       await service.waitFor(/poll finished source=trail status=ok objects=1 /);
+      // Taken before the reset is requested: the service may apply it while the CLI is still exiting.
+      const from = service.stderr.length;
       const reset = await runCli(['marker', 'reset', 'trail', '--beginning', '--config', dir]);
       expect(reset.code).to.equal(0);
-      const from = service.stderr.length;
       await service.waitFor(/marker reset applied/, from);
       await service.waitFor(/poll finished source=trail status=ok objects=1 /, from);
       expect(eventIds(dir)).to.deep.equal(['a-0', 'a-1', 'a-0', 'a-1']);
