@@ -36,6 +36,13 @@ export interface PollObserver {
   onEvents?(count: number): void;
 }
 
+/**
+ * A throttled or broken download is tried again within the poll this many times, with a doubling
+ * pause, resuming after the last delivered batch; after that it waits for the next poll.
+ */
+const TRANSIENT_RETRIES = 3;
+const TRANSIENT_BACKOFF_MS = 1000;
+
 /** How long a poll holds its source before it must renew; it renews with every batch. */
 const LEASE_MS = 10 * 60_000;
 const LEASE_OWNER = `${hostname()}:${process.pid}`;
@@ -102,6 +109,16 @@ export async function pollSource(
   let stopReason: unknown;
 
   const pullOne = async (object: ObjectInfo, partition: string): Promise<boolean> => {
+    for (let retry = 0; ; retry += 1) {
+      const finished = await pullOnce(object, partition, retry < TRANSIENT_RETRIES);
+      if (finished !== 'again') return finished;
+      await clock.sleep(TRANSIENT_BACKOFF_MS * 2 ** retry, signal).catch(() => {});
+      if (signal.aborted || stopReason !== undefined) return false;
+    }
+  };
+
+  /** One try at an object: true when finished (done or quarantined), 'again' to retry now. */
+  const pullOnce = async (object: ObjectInfo, partition: string, mayRetry: boolean): Promise<boolean | 'again'> => {
     try {
       const outcome = await pullObject(
         {
@@ -145,6 +162,10 @@ export async function pollSource(
       if (error instanceof S3PullError && error.retryable) {
         // Throttling and network trouble are never the object's fault: retried, not counted.
         store.noteTransientError(source.id, object.key, message, clock.now());
+        if (mayRetry) {
+          log.debug('object download interrupted, trying again', { key: object.key, error: message });
+          return 'again';
+        }
         result.objectsRetrying += 1;
         result.errors.push(message);
         log.warn('object will be retried', { key: object.key, error: message });
@@ -160,8 +181,6 @@ export async function pollSource(
       result.objectsRetrying += 1;
       log.warn('object failed, will be retried', { key: object.key, attempt: row.attempts, of: source.max_attempts, error: message });
       return false;
-    } finally {
-      observer.onObjectFinished?.(object.key);
     }
   };
 
@@ -174,7 +193,9 @@ export async function pollSource(
       while (next < objects.length && stopReason === undefined && !signal.aborted) {
         const object = objects[next]!;
         next += 1;
-        if (await pullOne(object, partition)) finished.add(object.key);
+        const done = await pullOne(object, partition);
+        observer.onObjectFinished?.(object.key);
+        if (done) finished.add(object.key);
       }
     };
     await Promise.all(Array.from({ length: Math.min(source.concurrency, objects.length) }, worker));
