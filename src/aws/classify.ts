@@ -64,6 +64,10 @@ export function classifyS3Error(error: unknown, action: string, context: ErrorCo
   if (TLS_TRUST_CODES.has(e.code ?? '')) {
     return new S3AccessError('TLS_UNTRUSTED', `${action} ${where}: the server's TLS certificate is not trusted (${e.code}: ${e.message ?? ''}); if the endpoint uses a private CA, run \`s3pull certs fetch HOST:PORT\`, compare the fingerprints it prints, and restart or reload`, { cause: error, context });
   }
+  if (name === 'PreconditionFailed' || status === 412) {
+    // Rewritten between the listing and the read: the next listing names the new version.
+    return new S3PullError('S3_OBJECT_CHANGED', `${action} ${where}: the object changed after it was listed; it is read again at the next poll`, { cause: error, context, retryable: true });
+  }
   if (name === 'NoSuchKey') return new ObjectGoneError(`${action} ${where}: the object no longer exists`, context);
   if (name === 'NoSuchBucket' || (name === 'NotFound' && action === 'head')) {
     return new S3AccessError('S3_NO_SUCH_BUCKET', `${action} ${where}: the bucket does not exist (check bucket and endpoint)`, { cause: error, context });

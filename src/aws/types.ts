@@ -17,7 +17,8 @@ export interface S3Lister {
 
 /** Opens one object as a byte stream. */
 export interface S3Getter {
-  get(key: string, signal: AbortSignal): Promise<{ body: Readable; etag: string; size: number }>;
+  /** With `etag`, only that version: a rewritten object fails as S3_OBJECT_CHANGED. */
+  get(key: string, signal: AbortSignal, etag?: string): Promise<{ body: Readable; etag: string; size: number }>;
 }
 
 /** Who the credentials are, for `s3pull test`. */

@@ -1,11 +1,16 @@
 import type { Format } from './types.js';
-import { readLines } from './lines-reader.js';
+import { readLines, MAX_LINE_BYTES } from './lines-reader.js';
 
 /** One JSON object per line (NDJSON). A line that is not a JSON object is skipped and counted. */
 export const jsonlinesFormat: Format = {
   name: 'jsonlines',
   async *parse(input) {
-    for await (const { line, number } of readLines(input)) {
+    for await (const item of readLines(input)) {
+      if ('tooLong' in item) {
+        yield { bad: { line: item.number, reason: `line of ${item.tooLong} bytes is longer than the ${MAX_LINE_BYTES} allowed` } };
+        continue;
+      }
+      const { line, number } = item;
       if (line.trim() === '') continue;
       let value: unknown;
       try {

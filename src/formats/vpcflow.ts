@@ -1,5 +1,5 @@
 import type { Format } from './types.js';
-import { readLines } from './lines-reader.js';
+import { readLines, MAX_LINE_BYTES } from './lines-reader.js';
 
 /** The default (version 2) format, used when a file has no header line. */
 export const VPCFLOW_DEFAULT_FIELDS = [
@@ -23,7 +23,12 @@ export const vpcflowFormat: Format = {
   name: 'vpcflow',
   async *parse(input) {
     let fields: string[] | undefined;
-    for await (const { line, number } of readLines(input)) {
+    for await (const item of readLines(input)) {
+      if ('tooLong' in item) {
+        yield { bad: { line: item.number, reason: `line of ${item.tooLong} bytes is longer than the ${MAX_LINE_BYTES} allowed` } };
+        continue;
+      }
+      const { line, number } = item;
       if (line.trim() === '') continue;
       const values = line.trim().split(/\s+/);
       if (fields === undefined) {

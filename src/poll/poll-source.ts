@@ -162,7 +162,7 @@ export async function pollSource(
       if (error instanceof S3PullError && error.retryable) {
         // Throttling and network trouble are never the object's fault: retried, not counted.
         store.noteTransientError(source.id, object.key, message, clock.now());
-        if (mayRetry) {
+        if (mayRetry && error.code !== 'S3_OBJECT_CHANGED') {
           log.debug('object download interrupted, trying again', { key: object.key, error: message });
           return 'again';
         }

@@ -53,7 +53,8 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
 
   let body: Readable | undefined;
   try {
-    const fetched = await context.getter.get(object.key, context.signal);
+    // Only the listed version: progress recorded for it must never be applied to other bytes.
+    const fetched = await context.getter.get(object.key, context.signal, object.etag || undefined);
     body = fetched.body;
     // The listing's ETag names the version we planned; a rewritten object starts over.
     const etag = fetched.etag || object.etag;
