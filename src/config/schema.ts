@@ -143,6 +143,7 @@ export const sourceSchema = z
     partition_discovery: duration('partition_discovery', MINUTE_MS).default(3_600_000),
     start: startSchema.default('beginning'),
     max_attempts: z.number().int().min(1).default(5),
+    history_retention: duration('history_retention', MINUTE_MS).default(7 * 86_400_000),
     request_timeout: duration('request_timeout', 1000).default(60_000),
     proxy: proxySchema.optional(),
   })

@@ -283,6 +283,11 @@ export async function pollSource(
   } else if (result.status === 'ok' && (result.objectsFailed > 0 || result.objectsRetrying > 0)) {
     result.status = 'partial';
   }
+  if (result.status === 'ok' || result.status === 'partial') {
+    // The ledger stays bounded: rows below the marker are history, kept for history_retention.
+    const pruned = store.pruneHistory(source.id, clock.now() - source.history_retention);
+    if (pruned > 0) log.debug('ledger history pruned', { rows: pruned });
+  }
   store.recordPollEnd(source.id, result.status, result.errors[0] ?? null, clock.now());
   store.releaseLease(source.id, LEASE_OWNER);
   log.info('poll finished', {

@@ -193,6 +193,10 @@ class SqliteStore implements Store {
       pollStart: db.prepare('UPDATE sources SET last_poll_start_ms = ? WHERE source_id = ?'),
       pollEnd: db.prepare('UPDATE sources SET last_poll_end_ms = ?, last_poll_status = ?, last_poll_error = ? WHERE source_id = ?'),
       nextPoll: db.prepare('UPDATE sources SET next_poll_ms = ? WHERE source_id = ?'),
+      prune: db.prepare(
+        `DELETE FROM objects WHERE source_id = @source AND status IN ('done', 'skipped') AND updated_ms < @before
+           AND key <= (SELECT settled_key FROM partitions p WHERE p.source_id = objects.source_id AND p.prefix = objects.partition)`,
+      ),
       discovered: db.prepare('UPDATE sources SET last_discovery_ms = ? WHERE source_id = ?'),
     };
   }
@@ -235,6 +239,10 @@ class SqliteStore implements Store {
       for (const prefix of prefixes) this.statements.insertPartition.run(sourceId, prefix);
       this.statements.discovered.run(nowMs, sourceId);
     })();
+  }
+
+  pruneHistory(sourceId: string, beforeMs: number): number {
+    return this.statements.prune.run({ source: sourceId, before: beforeMs }).changes;
   }
 
   advanceSettledKey(sourceId: string, prefix: string, key: string): void {

@@ -61,6 +61,12 @@ export interface Store {
   ensurePartition(sourceId: string, prefix: string): PartitionRow;
   /** Records the partitions found under the prefix (new ones start at the beginning) and when. */
   recordDiscovery(sourceId: string, prefixes: string[], nowMs: number): void;
+  /**
+   * Forgets ledger rows at or below the partition's settled key that were finished before
+   * `beforeMs`: the marker alone keeps those objects from being listed again. Quarantined objects
+   * are kept for `s3pull failed`. Returns how many rows went.
+   */
+  pruneHistory(sourceId: string, beforeMs: number): number;
   /** Moves the settled key forward (never back). */
   advanceSettledKey(sourceId: string, prefix: string, key: string): void;
   ledger(sourceId: string, keys: string[]): Map<string, LedgerRow>;

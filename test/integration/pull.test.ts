@@ -194,6 +194,20 @@ describe('pulling a CloudTrail prefix from S3 (moto)', () => {
     expect(h.sink.eventIds()).to.deep.equal(['z-0', 'a-0']);
   });
 
+  it('prunes ledger rows below the marker after history_retention, and still repeats nothing', async () => {
+    const keys = ['0001', '0002', '0003'].map((suffix) => trailKey('2026/11/23', '20261123T1000Z', suffix));
+    await putObjects('trail-bucket', keys.map((key) => ({ key, body: cloudTrailFile(key, 1) })));
+    const source = testSource({ history_retention: '1d' });
+    await h.poll(source, new ShiftedClock(2 * HOUR));
+    expect(h.store.ledger('trail', keys).size).to.equal(3);
+    // Two days on, the rows below the marker are history and go.
+    await h.poll(source, new ShiftedClock(50 * HOUR));
+    expect(h.store.ledger('trail', keys).size).to.equal(0);
+    const again = await h.poll(source, new ShiftedClock(50 * HOUR));
+    expect(again.objectsDone).to.equal(0);
+    expect(h.sink.lines).to.have.length(3);
+  });
+
   it('lists only from the marker on: objects before it are not looked at again', async () => {
     await putObjects('trail-bucket', [
       { key: trailKey('2026/11/22', '20261122T1000Z', 'aaaa'), body: cloudTrailFile('a', 1) },
