@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { request } from 'node:http';
+import { forwardTo } from './forwarder.js';
 import path from 'node:path';
 import { tempDir } from './source.js';
 
@@ -31,15 +31,7 @@ export function makeTestCa(): TestCa {
 
 /** An HTTPS endpoint in front of moto, presenting the server certificate and the CA. */
 export async function startHttpsFront(ca: TestCa, target: string): Promise<{ url: string; port: number; close(): Promise<void> }> {
-  const to = new URL(target);
-  const server: Server = createServer({ key: ca.serverKey, cert: ca.serverPem + ca.caPem }, (incoming, outgoing) => {
-    const upstream = request({ host: to.hostname, port: to.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, host: to.host } }, (response) => {
-      outgoing.writeHead(response.statusCode ?? 502, response.headers);
-      response.pipe(outgoing);
-    });
-    upstream.on('error', () => outgoing.destroy());
-    incoming.pipe(upstream);
-  });
+  const server: Server = createServer({ key: ca.serverKey, cert: ca.serverPem + ca.caPem }, forwardTo(target));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
