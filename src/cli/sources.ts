@@ -32,6 +32,12 @@ export function registerSources(program: Command): void {
         ]);
         process.stdout.write(table(['SOURCE', 'MARKER', 'LAST POLL', 'NEXT POLL', 'OBJECTS', 'EVENTS', 'FAILED', 'LAG'], rows));
         for (const s of statuses) {
+          if (s.partitions.length > 1 && s.stateMatchesConfig) {
+            for (const partition of s.partitions) {
+              const lag = partition.newestDoneModifiedMs ? humanSeconds(Math.round((now - partition.newestDoneModifiedMs) / 1000)) : '-';
+              process.stdout.write(`  ${s.id}: ${partition.prefix || '/'}  marker ${partition.settledKey || '(beginning)'}  lag ${lag}\n`);
+            }
+          }
           if (s.lastPollError) process.stdout.write(`  ${s.id}: last error: ${s.lastPollError}\n`);
           if (s.pendingReset) process.stdout.write(`  ${s.id}: marker reset pending (${JSON.stringify(s.pendingReset)}), applied at the next poll\n`);
         }

@@ -74,7 +74,10 @@ export function registerTest(program: Command): void {
 
         try {
           const partitions = await discoverPartitions(bucket, source.prefix, signal);
-          const shown = partitions.slice(0, 20).map((prefix) => prefix || '/').join('\n');
+          const shown = partitions
+            .slice(0, 20)
+            .map((partition) => `${partition.prefix || '/'}${partition.unpaddedDates ? ' (date folders without leading zeros: ordered as dates)' : ''}`)
+            .join('\n');
           say(true, 'partitions', `${partitions.length} partition(s), each with its own marker:\n${shown}${partitions.length > 20 ? `\n… and ${partitions.length - 20} more` : ''}`);
         } catch (error) {
           await fail('partitions', error);

@@ -1,9 +1,11 @@
 import type { SourceConfig } from '../config/schema.js';
 import type { S3Lister } from '../aws/types.js';
+import type { DiscoveredPartition } from '../state/types.js';
+import { isUnpaddedDateFolder } from './date-order.js';
 
 /** Deeper than this, a folder is taken as a partition as it is (a guard against odd trees). */
 const MAX_DEPTH = 8;
-const YEAR_FOLDER = /\/(\d{4})\/$/;
+const YEAR_FOLDER = /(^|\/)\d{4}\/$/;
 
 /**
  * Finds the partitions under a prefix: the folders inside which keys sort by time, each of which
@@ -13,16 +15,21 @@ const YEAR_FOLDER = /\/(\d{4})\/$/;
  * services yields one partition each, and a prefix with no date folders is a single partition.
  * Digest folders are not walked: their objects are skipped anyway.
  */
-export async function discoverPartitions(lister: S3Lister, prefix: string, signal: AbortSignal): Promise<string[]> {
-  const partitions: string[] = [];
+export async function discoverPartitions(lister: S3Lister, prefix: string, signal: AbortSignal): Promise<DiscoveredPartition[]> {
+  const partitions: DiscoveredPartition[] = [];
   const walk = async (folder: string, depth: number): Promise<void> => {
     if (depth >= MAX_DEPTH) {
-      partitions.push(folder);
+      partitions.push({ prefix: folder, unpaddedDates: false });
       return;
     }
     const level = await lister.listFolders(folder, signal);
-    if (level.hasObjects || level.folders.length === 0 || level.folders.some((child) => YEAR_FOLDER.test(child))) {
-      partitions.push(folder);
+    const years = level.folders.filter((child) => YEAR_FOLDER.test(child)).sort();
+    if (years.length > 0 && !level.hasObjects) {
+      partitions.push({ prefix: folder, unpaddedDates: await hasUnpaddedDates(lister, years.at(-1)!, signal) });
+      return;
+    }
+    if (level.hasObjects || level.folders.length === 0) {
+      partitions.push({ prefix: folder, unpaddedDates: false });
       return;
     }
     for (const child of level.folders) {
@@ -31,7 +38,16 @@ export async function discoverPartitions(lister: S3Lister, prefix: string, signa
     }
   };
   await walk(prefix, 0);
-  return partitions.sort();
+  return partitions.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+}
+
+/** Looks at the newest year's months, and the newest month's days, for a folder like `9/`. */
+async function hasUnpaddedDates(lister: S3Lister, year: string, signal: AbortSignal): Promise<boolean> {
+  const months = (await lister.listFolders(year, signal)).folders;
+  if (months.some(isUnpaddedDateFolder)) return true;
+  const lastMonth = months.sort((a, b) => Number(a.slice(year.length, -1)) - Number(b.slice(year.length, -1))).at(-1);
+  if (!lastMonth) return false;
+  return (await lister.listFolders(lastMonth, signal)).folders.some(isUnpaddedDateFolder);
 }
 
 /** The scope of a source's state: when it changes, the state is cleared (JSA's prefix rule). */

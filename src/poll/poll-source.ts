@@ -13,6 +13,7 @@ import { formatFor } from '../formats/index.js';
 import { TokenBucket } from '../throttle/token-bucket.js';
 import { listingFor } from './listing.js';
 import { discoverPartitions, scopeOf } from './partitions.js';
+import { dateSortKey, listInDateOrder } from './date-order.js';
 import { SettledKeyWalker } from './settle.js';
 import { skipReason, type SkipReason } from './skip-rules.js';
 import { pullObject } from './pull-object.js';
@@ -209,28 +210,35 @@ export async function pollSource(
     const lastDiscovery = store.getSource(source.id)!.lastDiscoveryMs;
     if (known.length === 0 || lastDiscovery === null || startedMs - lastDiscovery >= source.partition_discovery) {
       const found = await discoverPartitions(deps.bucket, source.prefix, signal);
-      const added = found.filter((prefix) => !known.some((partition) => partition.prefix === prefix));
+      const added = found.filter((candidate) => !known.some((partition) => partition.prefix === candidate.prefix));
       store.recordDiscovery(source.id, found, startedMs);
-      if (added.length > 0 && known.length > 0) log.info('new partitions found', { partitions: added.join(',') });
+      if (added.length > 0 && known.length > 0) log.info('new partitions found', { partitions: added.map((p) => p.prefix).join(',') });
     }
     // A reset applies after discovery, so that --after KEY finds the partition KEY is in.
     const reset = store.applyPendingReset(source.id);
     if (reset) log.info('marker reset applied', { reset: JSON.stringify(reset) });
     const startFilterMs = store.getSource(source.id)!.sinceMs;
 
-    for (const { prefix } of store.partitions(source.id)) {
-      const partition = store.ensurePartition(source.id, prefix);
+    for (const partition of store.partitions(source.id)) {
+      const prefix = partition.prefix;
       const nowMs = clock.now();
+      // Keys compare as text, except where date folders lack their leading zeros (AWS Config).
+      const order = (key: string) => (partition.unpaddedDates ? dateSortKey(prefix, key) : key);
 
       // Objects left in progress below the marker (a reset --after, or a retry) are taken first.
       const leftBehind = store
         .pendingObjects(source.id, prefix)
-        .filter((row) => row.key <= partition.settledKey && due(row, nowMs))
+        .filter((row) => order(row.key) <= order(partition.settledKey) && due(row, nowMs))
         .map(toObjectInfo);
       if (leftBehind.length > 0) await pullAll(leftBehind, prefix);
 
       const walker = new SettledKeyWalker(nowMs - source.late_window);
-      for await (const page of deps.bucket.listPages(prefix, listing.startAfter(partition.settledKey), signal)) {
+      let settled = partition.settledKey;
+      const pages =
+        partition.unpaddedDates && listing.movesMarker
+          ? listInDateOrder(deps.bucket, prefix, partition.settledKey, signal)
+          : deps.bucket.listPages(prefix, listing.startAfter(partition.settledKey), signal);
+      for await (const page of pages) {
         if (stopReason !== undefined || signal.aborted) break;
         renewLease();
         const known = store.ledger(source.id, page.map((object) => object.key));
@@ -260,7 +268,11 @@ export async function pollSource(
         for (const object of page) {
           walker.visit(object.key, object.lastModified.getTime(), finishedBefore.has(object.key) || finishedNow.has(object.key));
         }
-        if (listing.movesMarker && walker.settledKey) store.advanceSettledKey(source.id, prefix, walker.settledKey);
+        // Only forward: a listing from the marker on yields nothing before it, but a guard is cheap.
+        if (listing.movesMarker && walker.settledKey && order(walker.settledKey) > order(settled)) {
+          settled = walker.settledKey;
+          store.setSettledKey(source.id, prefix, settled);
+        }
       }
     }
   } catch (error) {

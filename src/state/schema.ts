@@ -58,4 +58,8 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE sources ADD COLUMN last_discovery_ms INTEGER;
   `,
+  // 4: partitions whose date folders are not zero-padded (AWS Config) are ordered as dates.
+  `
+  ALTER TABLE partitions ADD COLUMN unpadded_dates INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

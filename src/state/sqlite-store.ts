@@ -7,7 +7,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type { ObjectInfo } from '../aws/types.js';
 import { MIGRATIONS } from './schema.js';
-import type { LedgerRow, OpenSourceResult, PartitionRow, ResetRequest, SourceRow, Store } from './types.js';
+import type { DiscoveredPartition, LedgerRow, OpenSourceResult, PartitionRow, ResetRequest, SourceRow, Store } from './types.js';
 import { S3PullError } from '../util/errors.js';
 
 const RETRY_BASE_MS = 60_000;
@@ -126,11 +126,12 @@ class SqliteStore implements Store {
       listSources: db.prepare<[], SourceRecord>('SELECT * FROM sources ORDER BY source_id'),
       insertSource: db.prepare('INSERT INTO sources (source_id, scope, since_ms, created_ms) VALUES (?, ?, ?, ?)'),
       deleteSource: db.prepare('DELETE FROM sources WHERE source_id = ?'),
-      partitions: db.prepare<[string], { prefix: string; settled_key: string; newest_done_modified_ms: number | null }>(
-        'SELECT prefix, settled_key, newest_done_modified_ms FROM partitions WHERE source_id = ? ORDER BY prefix',
+      partitions: db.prepare<[string], { prefix: string; settled_key: string; newest_done_modified_ms: number | null; unpadded_dates: number }>(
+        'SELECT prefix, settled_key, newest_done_modified_ms, unpadded_dates FROM partitions WHERE source_id = ? ORDER BY prefix',
       ),
+      markUnpadded: db.prepare('UPDATE partitions SET unpadded_dates = 1 WHERE source_id = ? AND prefix = ?'),
       insertPartition: db.prepare('INSERT OR IGNORE INTO partitions (source_id, prefix) VALUES (?, ?)'),
-      advanceSettled: db.prepare('UPDATE partitions SET settled_key = ? WHERE source_id = ? AND prefix = ? AND settled_key < ?'),
+      setSettled: db.prepare('UPDATE partitions SET settled_key = ? WHERE source_id = ? AND prefix = ?'),
       getObject: db.prepare<[string, string], ObjectRecord>('SELECT * FROM objects WHERE source_id = ? AND key = ?'),
       pending: db.prepare<[string, string], ObjectRecord>(
         "SELECT * FROM objects WHERE source_id = ? AND partition = ? AND status = 'in_progress' ORDER BY key",
@@ -195,7 +196,8 @@ class SqliteStore implements Store {
       nextPoll: db.prepare('UPDATE sources SET next_poll_ms = ? WHERE source_id = ?'),
       prune: db.prepare(
         `DELETE FROM objects WHERE source_id = @source AND status IN ('done', 'skipped') AND updated_ms < @before
-           AND key <= (SELECT settled_key FROM partitions p WHERE p.source_id = objects.source_id AND p.prefix = objects.partition)`,
+           AND key <= (SELECT settled_key FROM partitions p WHERE p.source_id = objects.source_id AND p.prefix = objects.partition
+                       AND p.unpadded_dates = 0)`,
       ),
       discovered: db.prepare('UPDATE sources SET last_discovery_ms = ? WHERE source_id = ?'),
     };
@@ -226,6 +228,7 @@ class SqliteStore implements Store {
       prefix: row.prefix,
       settledKey: row.settled_key,
       newestDoneModifiedMs: row.newest_done_modified_ms,
+      unpaddedDates: row.unpadded_dates === 1,
     }));
   }
 
@@ -234,9 +237,13 @@ class SqliteStore implements Store {
     return this.partitions(sourceId).find((row) => row.prefix === prefix)!;
   }
 
-  recordDiscovery(sourceId: string, prefixes: string[], nowMs: number): void {
+  recordDiscovery(sourceId: string, partitions: DiscoveredPartition[], nowMs: number): void {
     this.db.transaction(() => {
-      for (const prefix of prefixes) this.statements.insertPartition.run(sourceId, prefix);
+      for (const { prefix, unpaddedDates } of partitions) {
+        this.statements.insertPartition.run(sourceId, prefix);
+        // Once seen unpadded, always ordered as dates (a padded-looking month may come before).
+        if (unpaddedDates) this.statements.markUnpadded.run(sourceId, prefix);
+      }
       this.statements.discovered.run(nowMs, sourceId);
     })();
   }
@@ -245,8 +252,8 @@ class SqliteStore implements Store {
     return this.statements.prune.run({ source: sourceId, before: beforeMs }).changes;
   }
 
-  advanceSettledKey(sourceId: string, prefix: string, key: string): void {
-    this.statements.advanceSettled.run(key, sourceId, prefix, key);
+  setSettledKey(sourceId: string, prefix: string, key: string): void {
+    this.statements.setSettled.run(key, sourceId, prefix);
   }
 
   ledger(sourceId: string, keys: string[]): Map<string, LedgerRow> {

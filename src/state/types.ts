@@ -42,6 +42,13 @@ export interface PartitionRow {
   prefix: string;
   settledKey: string;
   newestDoneModifiedMs: number | null;
+  /** Date folders written without leading zeros: keys are ordered as dates, not as text. */
+  unpaddedDates: boolean;
+}
+
+export interface DiscoveredPartition {
+  prefix: string;
+  unpaddedDates: boolean;
 }
 
 export interface OpenSourceResult {
@@ -60,15 +67,15 @@ export interface Store {
   partitions(sourceId: string): PartitionRow[];
   ensurePartition(sourceId: string, prefix: string): PartitionRow;
   /** Records the partitions found under the prefix (new ones start at the beginning) and when. */
-  recordDiscovery(sourceId: string, prefixes: string[], nowMs: number): void;
+  recordDiscovery(sourceId: string, partitions: DiscoveredPartition[], nowMs: number): void;
   /**
    * Forgets ledger rows at or below the partition's settled key that were finished before
    * `beforeMs`: the marker alone keeps those objects from being listed again. Quarantined objects
    * are kept for `s3pull failed`. Returns how many rows went.
    */
   pruneHistory(sourceId: string, beforeMs: number): number;
-  /** Moves the settled key forward (never back). */
-  advanceSettledKey(sourceId: string, prefix: string, key: string): void;
+  /** Sets the settled key; the poll moves it only forward, in its partition's order. */
+  setSettledKey(sourceId: string, prefix: string, key: string): void;
   ledger(sourceId: string, keys: string[]): Map<string, LedgerRow>;
   pendingObjects(sourceId: string, partition: string): LedgerRow[];
   failedObjects(sourceId: string): LedgerRow[];

@@ -120,7 +120,8 @@ describe('signature_version: v2', () => {
     const result = await h.poll(testSource({ endpoint: forwarder.url, signature_version: 'v2', auth: { type: 'access_key', access_key_id: 'AKIAV2TEST', secret_access_key: 'v2-secret-key' } }));
     expect(result.status).to.equal('ok');
     expect(h.sink.eventIds().sort()).to.deep.equal(['a-0', 'b-0']);
-    expect(forwarder.requests).to.have.length(4); // partition discovery, the listing, two objects
+    // Partition discovery (the prefix, then the newest year's months and days), the listing, two objects.
+    expect(forwarder.requests).to.have.length(6);
     for (const request of forwarder.requests) {
       const url = new URL(request.path, 'http://wire');
       const query = Object.fromEntries([...url.searchParams.entries()]);

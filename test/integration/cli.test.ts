@@ -86,7 +86,7 @@ describe('the s3pull command line', function () {
     const status = await runCli(['sources', '--json', '--config', dir]);
     const [trail] = JSON.parse(status.stdout);
     expect(trail).to.include({ id: 'trail', objectsDone: 1, events: 2, objectsFailed: 0, lastPollStatus: 'ok' });
-    expect(trail.partitions).to.deep.equal([{ prefix: 'AWSLogs/111122223333/CloudTrail/us-east-1/', settledKey: '', newestDoneModifiedMs: trail.partitions[0].newestDoneModifiedMs }]);
+    expect(trail.partitions).to.deep.equal([{ prefix: 'AWSLogs/111122223333/CloudTrail/us-east-1/', settledKey: '', newestDoneModifiedMs: trail.partitions[0].newestDoneModifiedMs, unpaddedDates: false }]);
     const table = await runCli(['sources', '--config', dir]);
     expect(table.stdout).to.match(/^SOURCE\s+MARKER\s+LAST POLL\s+NEXT POLL\s+OBJECTS\s+EVENTS\s+FAILED\s+LAG/);
     const shown = await runCli(['marker', 'show', 'trail', '--config', dir]);

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { harness, ShiftedClock, HOUR, type Harness } from '../helpers/harness.js';
-import { resetMoto } from '../helpers/moto.js';
+import { motoEndpoint, resetMoto } from '../helpers/moto.js';
 import { createBucket, putObjects, cloudTrailFile } from '../helpers/s3.js';
 import { testSource } from '../helpers/source.js';
+import { runCli, writeConfig } from '../helpers/cli.js';
 
 const trail = (account: string, region: string, day: string, name: string) => `AWSLogs/${account}/CloudTrail/${region}/2026/11/${day}/${account}_CloudTrail_${region}_202611${day}T1000Z_${name}.json.gz`;
 
@@ -37,6 +38,18 @@ describe('partitions under a wide prefix', () => {
     ]);
     expect(partitions.find((p) => p.prefix === 'AWSLogs/222222222222/CloudTrail/us-east-1/')!.settledKey).to.equal(trail('222222222222', 'us-east-1', '23', 'c'));
     expect(h.sink.eventIds().sort()).to.deep.equal(['a-0', 'b-0', 'c-0', 'd-0']);
+  });
+
+  it('s3pull sources shows each partition with its marker and lag', async () => {
+    const dir = writeConfig(`state: ${h.stateFile}\n`, {
+      'a.yaml': `id: trail\nbucket: trail-bucket\nprefix: AWSLogs/\nregion: us-east-1\nendpoint: ${motoEndpoint()}\npath_style: true\nformat: cloudtrail\nfile_pattern: '\\.json\\.gz$'\n`,
+    });
+    await h.poll(source(), new ShiftedClock(2 * HOUR));
+    h.close();
+    const status = await runCli(['sources', '--config', dir]);
+    h = harness();
+    expect(status.stdout).to.match(/^trail\s+5 partitions \(s3pull marker show\)/m);
+    expect(status.stdout).to.contain(`trail: AWSLogs/222222222222/CloudTrail/us-east-1/  marker ${trail('222222222222', 'us-east-1', '23', 'c')}  lag `);
   });
 
   it('pulls a new file of one account even though another account\'s keys sort after it (a single marker would skip it)', async () => {

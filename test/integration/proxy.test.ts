@@ -30,8 +30,8 @@ describe('through a proxy', () => {
     expect(result.status).to.equal('ok');
     expect(h.sink.eventIds().sort()).to.deep.equal(['a-0', 'b-0']);
     const host = new URL(motoEndpoint()).host;
-    // Partition discovery, the listing, two objects.
-    expect(proxy.seen.filter((line) => line.startsWith(`GET http://${host}/trail-bucket`))).to.have.length(4);
+    // Partition discovery (three levels), the listing, two objects.
+    expect(proxy.seen.filter((line) => line.startsWith(`GET http://${host}/trail-bucket`))).to.have.length(6);
     expect(proxy.refusedAuth).to.equal(0);
   });
 
