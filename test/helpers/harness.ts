@@ -9,6 +9,8 @@ import type { Clock } from '../../src/util/clock.js';
 import { systemClock } from '../../src/util/clock.js';
 import { MemorySink } from './memory-sink.js';
 import { tempDir } from './source.js';
+import { resetMoto } from './moto.js';
+import { createBucket } from './s3.js';
 
 /** A clock whose "now" is the real time shifted by `offsetMs`; sleeps pass instantly. */
 export class ShiftedClock implements Clock {
@@ -59,3 +61,10 @@ export function harness(): Harness {
 }
 
 export const HOUR = 3_600_000;
+
+/** For each test: an empty moto holding only the trail bucket, and a harness on a new state file. */
+export async function freshTrailBucket(): Promise<Harness> {
+  await resetMoto();
+  await createBucket('trail-bucket');
+  return harness();
+}

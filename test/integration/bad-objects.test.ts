@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
-import { harness, ShiftedClock, HOUR, type Harness } from '../helpers/harness.js';
-import { resetMoto } from '../helpers/moto.js';
-import { createBucket, putObjects, cloudTrailFile, trailKey } from '../helpers/s3.js';
+import { freshTrailBucket, ShiftedClock, HOUR, type Harness } from '../helpers/harness.js';
+import { putObjects, cloudTrailFile, trailKey } from '../helpers/s3.js';
 import { testSource } from '../helpers/source.js';
 import { createS3Bucket, s3BucketOptionsFor } from '../../src/aws/s3-bucket.js';
 import { pollSource } from '../../src/poll/poll-source.js';
@@ -15,9 +14,7 @@ describe('bad objects', function () {
   this.timeout(120_000);
   let h: Harness;
   beforeEach(async () => {
-    await resetMoto();
-    await createBucket('trail-bucket');
-    h = harness();
+    h = await freshTrailBucket();
   });
   afterEach(() => h.close());
 

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { harness, ShiftedClock, HOUR, type Harness } from '../helpers/harness.js';
-import { resetMoto } from '../helpers/moto.js';
-import { createBucket, putObjects, cloudTrailFile } from '../helpers/s3.js';
+import { freshTrailBucket, ShiftedClock, HOUR, type Harness } from '../helpers/harness.js';
+import { putObjects, cloudTrailFile } from '../helpers/s3.js';
 import { testSource } from '../helpers/source.js';
 import { dateSortKey } from '../../src/poll/date-order.js';
 
@@ -11,9 +10,7 @@ const config = (date: string, name: string) => `${PARTITION}${date}/ConfigHistor
 describe('date folders without leading zeros (AWS Config)', () => {
   let h: Harness;
   beforeEach(async () => {
-    await resetMoto();
-    await createBucket('trail-bucket');
-    h = harness();
+    h = await freshTrailBucket();
   });
   afterEach(() => h.close());
 

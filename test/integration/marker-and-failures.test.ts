@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
-import { harness, ShiftedClock, HOUR, type Harness } from '../helpers/harness.js';
+import { freshTrailBucket, harness, ShiftedClock, HOUR, type Harness } from '../helpers/harness.js';
 import { resetMoto } from '../helpers/moto.js';
 import { createBucket, putObjects, cloudTrailFile, trailKey } from '../helpers/s3.js';
 import { testSource } from '../helpers/source.js';
@@ -56,9 +56,7 @@ describe('marker resets', () => {
 describe('failures keep the marker honest', () => {
   let h: Harness;
   beforeEach(async () => {
-    await resetMoto();
-    await createBucket('trail-bucket');
-    h = harness();
+    h = await freshTrailBucket();
   });
   afterEach(() => h.close());
 

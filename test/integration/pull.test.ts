@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { harness, ShiftedClock, HOUR, type Harness } from '../helpers/harness.js';
-import { resetMoto } from '../helpers/moto.js';
-import { createBucket, putObjects, cloudTrailFile, trailKey, TRAIL_PREFIX } from '../helpers/s3.js';
+import { freshTrailBucket, harness, ShiftedClock, HOUR, type Harness } from '../helpers/harness.js';
+import { putObjects, cloudTrailFile, trailKey, TRAIL_PREFIX } from '../helpers/s3.js';
 import { testSource } from '../helpers/source.js';
 import { scopeOf } from '../../src/poll/partitions.js';
 import { hostname } from 'node:os';
@@ -9,9 +8,7 @@ import { hostname } from 'node:os';
 describe('pulling a CloudTrail prefix from S3 (moto)', () => {
   let h: Harness;
   beforeEach(async () => {
-    await resetMoto();
-    await createBucket('trail-bucket');
-    h = harness();
+    h = await freshTrailBucket();
   });
   afterEach(() => h.close());
 
