@@ -297,7 +297,9 @@ export async function pollSource(
   }
   if (result.status === 'ok' || result.status === 'partial') {
     // The ledger stays bounded: rows below the marker are history, kept for history_retention.
-    const pruned = store.pruneHistory(source.id, clock.now() - source.history_retention);
+    const pruned = store.pruneHistory(source.id, clock.now() - source.history_retention, (partition, key) =>
+      dateSortKey(partition.prefix, key) <= dateSortKey(partition.prefix, partition.settledKey),
+    );
     if (pruned > 0) log.debug('ledger history pruned', { rows: pruned });
   }
   store.recordPollEnd(source.id, result.status, result.errors[0] ?? null, clock.now());

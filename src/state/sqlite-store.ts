@@ -199,6 +199,10 @@ class SqliteStore implements Store {
            AND key <= (SELECT settled_key FROM partitions p WHERE p.source_id = objects.source_id AND p.prefix = objects.partition
                        AND p.unpadded_dates = 0)`,
       ),
+      pruneCandidates: db.prepare<[string, string, number], { key: string }>(
+        "SELECT key FROM objects WHERE source_id = ? AND partition = ? AND status IN ('done', 'skipped') AND updated_ms < ?",
+      ),
+      deleteObject: db.prepare('DELETE FROM objects WHERE source_id = ? AND key = ?'),
       discovered: db.prepare('UPDATE sources SET last_discovery_ms = ? WHERE source_id = ?'),
     };
   }
@@ -248,8 +252,16 @@ class SqliteStore implements Store {
     })();
   }
 
-  pruneHistory(sourceId: string, beforeMs: number): number {
-    return this.statements.prune.run({ source: sourceId, before: beforeMs }).changes;
+  pruneHistory(sourceId: string, beforeMs: number, belowMarker: (partition: PartitionRow, key: string) => boolean): number {
+    return this.db.transaction(() => {
+      let pruned = this.statements.prune.run({ source: sourceId, before: beforeMs }).changes;
+      for (const partition of this.partitions(sourceId).filter((row) => row.unpaddedDates)) {
+        for (const { key } of this.statements.pruneCandidates.all(sourceId, partition.prefix, beforeMs)) {
+          if (belowMarker(partition, key)) pruned += this.statements.deleteObject.run(sourceId, key).changes;
+        }
+      }
+      return pruned;
+    })();
   }
 
   setSettledKey(sourceId: string, prefix: string, key: string): void {

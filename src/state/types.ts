@@ -71,9 +71,10 @@ export interface Store {
   /**
    * Forgets ledger rows at or below the partition's settled key that were finished before
    * `beforeMs`: the marker alone keeps those objects from being listed again. Quarantined objects
-   * are kept for `s3pull failed`. Returns how many rows went.
+   * are kept for `s3pull failed`. Where keys do not sort as text (unpadded dates), `belowMarker`
+   * decides. Returns how many rows went.
    */
-  pruneHistory(sourceId: string, beforeMs: number): number;
+  pruneHistory(sourceId: string, beforeMs: number, belowMarker: (partition: PartitionRow, key: string) => boolean): number;
   /** Sets the settled key; the poll moves it only forward, in its partition's order. */
   setSettledKey(sourceId: string, prefix: string, key: string): void;
   ledger(sourceId: string, keys: string[]): Map<string, LedgerRow>;

@@ -45,6 +45,13 @@ describe('date folders without leading zeros (AWS Config)', () => {
     // And nothing is pulled twice.
     const again = await h.poll(source, new ShiftedClock(2 * HOUR));
     expect(again.objectsDone).to.equal(0);
+
+    // History below the marker is pruned by date, not by text: all four go, and still nothing repeats.
+    await h.poll(source, new ShiftedClock(10 * 24 * HOUR));
+    const all = [config('2026/11/9', 'a'), config('2026/11/10', 'b'), config('2026/11/11', 'c'), config('2026/12/1', 'd')];
+    expect(h.store.ledger('trail', all).size).to.equal(0);
+    const afterPrune = await h.poll(source, new ShiftedClock(10 * 24 * HOUR));
+    expect(afterPrune.objectsDone).to.equal(0);
   });
 
   it('leaves zero-padded partitions (CloudTrail) in plain text order', async () => {
