@@ -4,12 +4,18 @@ import { cloudtrailFormat } from './cloudtrail.js';
 import { vpcflowFormat } from './vpcflow.js';
 import { linesFormat } from './lines.js';
 import { jsonlinesFormat } from './jsonlines.js';
+import { albFormat } from './alb.js';
+import { elbFormat } from './elb.js';
+import { s3accessFormat } from './s3access.js';
 
 const FORMATS: Record<FormatName, Format> = {
   cloudtrail: cloudtrailFormat,
   vpcflow: vpcflowFormat,
   lines: linesFormat,
   jsonlines: jsonlinesFormat,
+  alb: albFormat,
+  elb: elbFormat,
+  s3access: s3accessFormat,
 };
 
 export function formatFor(name: FormatName): Format {
