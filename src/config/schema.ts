@@ -114,7 +114,7 @@ export const proxyServerSchema = z.strictObject({
 /** A source may override the collector's default proxy, or bypass it with `none`. */
 const proxySchema = z.union([z.literal('none'), proxyServerSchema], { error: 'must be none or { url, username, password, no_proxy }' });
 
-export const FORMAT_NAMES = ['cloudtrail', 'vpcflow', 'lines', 'jsonlines', 'alb', 'elb', 's3access'] as const;
+export const FORMAT_NAMES = ['cloudtrail', 'vpcflow', 'lines', 'jsonlines', 'alb', 'elb', 's3access', 'w3c', 'networkfirewall', 'waf'] as const;
 
 export const sourceSchema = z
   .strictObject({

@@ -7,6 +7,9 @@ import { jsonlinesFormat } from './jsonlines.js';
 import { albFormat } from './alb.js';
 import { elbFormat } from './elb.js';
 import { s3accessFormat } from './s3access.js';
+import { w3cFormat } from './w3c.js';
+import { networkfirewallFormat } from './networkfirewall.js';
+import { wafFormat } from './waf.js';
 
 const FORMATS: Record<FormatName, Format> = {
   cloudtrail: cloudtrailFormat,
@@ -16,6 +19,9 @@ const FORMATS: Record<FormatName, Format> = {
   alb: albFormat,
   elb: elbFormat,
   s3access: s3accessFormat,
+  w3c: w3cFormat,
+  networkfirewall: networkfirewallFormat,
+  waf: wafFormat,
 };
 
 export function formatFor(name: FormatName): Format {

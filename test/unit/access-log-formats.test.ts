@@ -5,6 +5,9 @@ import { albFormat } from '../../src/formats/alb.js';
 import { elbFormat } from '../../src/formats/elb.js';
 import { s3accessFormat, s3AccessTime } from '../../src/formats/s3access.js';
 import { tokenize } from '../../src/formats/tokenize.js';
+import { w3cFormat } from '../../src/formats/w3c.js';
+import { networkfirewallFormat } from '../../src/formats/networkfirewall.js';
+import { wafFormat } from '../../src/formats/waf.js';
 import type { Format, ParsedItem } from '../../src/formats/types.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
@@ -78,5 +81,32 @@ describe('access-log formats (values checked against Filebeat\'s expected output
       { line: 1, reason: 'expected at least 11 fields of a elb log, found 2' },
       { line: 2, reason: 'elb_status_code <OK> is not a number' },
     ]);
+  });
+});
+
+describe('w3c, networkfirewall and waf', () => {
+  it('w3c: CloudFront standard logs named by #Fields:, tab-separated, time from date and time', async () => {
+    const items = events(await parse(w3cFormat, fixture('cloudfront/test-cloudfront.log')));
+    expect(items.length).to.be.greaterThan(0);
+    expect(items[0]!.event).to.include({ date: '2019-12-04', time: '21:02:31', x_edge_location: 'LAX1', sc_bytes: 392, c_ip: '89.160.20.112', cs_method: 'GET', cs_host: 'd111111abcdef8.cloudfront.net', cs_uri_stem: '/index.html', sc_status: 200, cs_referer: null, x_edge_result_type: 'Hit' });
+    expect(items[0]!.time).to.equal('2019-12-04T21:02:31.000Z');
+  });
+
+  it('w3c: IIS logs are space-separated; an entry before #Fields: is skipped and counted', async () => {
+    const items = await parse(w3cFormat, 'orphan line\n#Software: Microsoft IIS\n#Fields: date time c-ip cs-method sc-status time-taken\n2026-11-23 10:00:01 192.0.2.7 GET 404 15\n');
+    expect('bad' in items[0]! && items[0].bad).to.deep.equal({ line: 1, reason: 'no #Fields: line before the first entry' });
+    expect(events(items)[0]!.event).to.deep.equal({ date: '2026-11-23', time: '10:00:01', c_ip: '192.0.2.7', cs_method: 'GET', sc_status: 404, time_taken: 15 });
+  });
+
+  it('networkfirewall: each JSON line, with the Suricata event time as ISO 8601', async () => {
+    const items = events(await parse(networkfirewallFormat, fixture('network-firewall/test-firewall.log')));
+    expect(items[0]!.event).to.include({ firewall_name: 'AWSNetworkFirewall', availability_zone: 'us-east-2a' });
+    expect(items[0]!.time).to.equal('2021-11-08T14:22:12.637Z');
+  });
+
+  it('waf: epoch milliseconds become ISO 8601', async () => {
+    const items = events(await parse(wafFormat, '{"timestamp":1700000000123,"action":"BLOCK","httpRequest":{"clientIp":"192.0.2.1"}}\n'));
+    expect(items[0]!.time).to.equal('2023-11-14T22:13:20.123Z');
+    expect(items[0]!.event).to.include({ action: 'BLOCK' });
   });
 });

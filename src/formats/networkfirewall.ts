@@ -1,0 +1,7 @@
+import { isoTime, jsonRecordsFormat } from './json-records.js';
+
+/** AWS Network Firewall alert and flow logs (JSON lines); the time is the Suricata event's own. */
+export const networkfirewallFormat = jsonRecordsFormat('networkfirewall', (record) => {
+  const event = record.event as { timestamp?: unknown } | undefined;
+  return isoTime(event?.timestamp) ?? isoTime(record.event_timestamp);
+});

@@ -1,0 +1,4 @@
+import { isoTime, jsonRecordsFormat } from './json-records.js';
+
+/** AWS WAF logs (JSON lines); `timestamp` is epoch milliseconds. */
+export const wafFormat = jsonRecordsFormat('waf', (record) => isoTime(record.timestamp, 'ms'));
