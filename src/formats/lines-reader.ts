@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ParsedItem } from './types.js';
 
 /** Longer lines are skipped as bad, without ever being held whole in memory. */
 export const MAX_LINE_BYTES = 8 * 1024 * 1024;
@@ -51,4 +52,19 @@ export async function* readLines(input: Readable, maxBytes = MAX_LINE_BYTES): As
     if (start < buffer.length) add(buffer.subarray(start));
   }
   if (partBytes > 0 || overflow > 0) yield finish();
+}
+
+/**
+ * The loop of every line-based format: each line goes to `parseLine` (which returns an item, or
+ * nothing to pass over the line); a line over the limit becomes a counted bad line here, once.
+ */
+export async function* parseLines(input: Readable, parseLine: (line: string, number: number) => ParsedItem | undefined): AsyncIterable<ParsedItem> {
+  for await (const item of readLines(input)) {
+    if ('tooLong' in item) {
+      yield { bad: { line: item.number, reason: `line of ${item.tooLong} bytes is longer than the ${MAX_LINE_BYTES} allowed` } };
+      continue;
+    }
+    const parsed = parseLine(item.line, item.number);
+    if (parsed) yield parsed;
+  }
 }

@@ -1,5 +1,6 @@
 import type { Format } from './types.js';
-import { readLines, MAX_LINE_BYTES } from './lines-reader.js';
+import { parseLines } from './lines-reader.js';
+import { nameFields, type FieldSpec } from './tokenize.js';
 
 /** The default (version 2) format, used when a file has no header line. */
 export const VPCFLOW_DEFAULT_FIELDS = [
@@ -13,6 +14,8 @@ const NUMERIC_FIELDS = new Set([
 ]);
 
 const FIELD_NAME = /^[a-z][a-z0-9-]*$/;
+/** Names only a header line holds: a data line never has these as values. */
+const HEADER_HINTS = new Set(['srcaddr', 'interface-id', 'version', 'start']);
 
 /**
  * VPC flow logs: space-separated fields named by the header line that AWS writes first in every
@@ -21,51 +24,25 @@ const FIELD_NAME = /^[a-z][a-z0-9-]*$/;
  */
 export const vpcflowFormat: Format = {
   name: 'vpcflow',
-  async *parse(input) {
-    let fields: string[] | undefined;
-    for await (const item of readLines(input)) {
-      if ('tooLong' in item) {
-        yield { bad: { line: item.number, reason: `line of ${item.tooLong} bytes is longer than the ${MAX_LINE_BYTES} allowed` } };
-        continue;
-      }
-      const { line, number } = item;
-      if (line.trim() === '') continue;
+  parse(input) {
+    let specs: FieldSpec[] | undefined;
+    return parseLines(input, (line, number) => {
+      if (line.trim() === '') return undefined;
       const values = line.trim().split(/\s+/);
-      if (fields === undefined) {
-        if (values.every((value) => FIELD_NAME.test(value)) && values.some((value) => value === 'srcaddr' || value === 'interface-id' || value === 'version' || value === 'start')) {
-          fields = values;
-          continue;
-        }
-        fields = VPCFLOW_DEFAULT_FIELDS;
+      if (specs === undefined) {
+        const isHeader = values.every((value) => FIELD_NAME.test(value)) && values.some((value) => HEADER_HINTS.has(value));
+        specs = (isHeader ? values : VPCFLOW_DEFAULT_FIELDS).map((name) => ({
+          name: name.replaceAll('-', '_'),
+          ...(NUMERIC_FIELDS.has(name) ? { type: 'number' as const } : {}),
+        }));
+        if (isHeader) return undefined;
       }
-      if (values.length !== fields.length) {
-        yield { bad: { line: number, reason: `expected ${fields.length} fields as the header names, found ${values.length}` } };
-        continue;
+      if (values.length !== specs.length) {
+        return { bad: { line: number, reason: `expected ${specs.length} fields as the header names, found ${values.length}` } };
       }
-      const event: Record<string, unknown> = {};
-      let badField: string | undefined;
-      for (let index = 0; index < fields.length; index += 1) {
-        const name = fields[index]!;
-        const value = values[index]!;
-        if (value === '-') {
-          event[name.replaceAll('-', '_')] = null;
-        } else if (NUMERIC_FIELDS.has(name)) {
-          const parsed = Number(value);
-          if (!Number.isFinite(parsed)) {
-            badField = `${name} <${value}> is not a number`;
-            break;
-          }
-          event[name.replaceAll('-', '_')] = parsed;
-        } else {
-          event[name.replaceAll('-', '_')] = value;
-        }
-      }
-      if (badField) {
-        yield { bad: { line: number, reason: badField } };
-        continue;
-      }
-      const start = event.start;
-      yield { event, time: typeof start === 'number' ? new Date(start * 1000).toISOString() : undefined };
-    }
+      const { event, error } = nameFields(values, specs);
+      if (error) return { bad: { line: number, reason: error } };
+      return { event, time: typeof event.start === 'number' ? new Date(event.start * 1000).toISOString() : undefined };
+    });
   },
 };

@@ -1,5 +1,5 @@
 import type { Format } from './types.js';
-import { readLines, MAX_LINE_BYTES } from './lines-reader.js';
+import { parseLines } from './lines-reader.js';
 
 /** W3C fields AWS and IIS document as integers or decimals. */
 const NUMERIC = new Set(['sc_bytes', 'cs_bytes', 'sc_status', 'time_taken', 'c_port', 's_port', 'sc_content_len', 'time_to_first_byte', 'sc_substatus', 'sc_win32_status']);
@@ -16,36 +16,26 @@ export function w3cFieldName(field: string): string {
  */
 export const w3cFormat: Format = {
   name: 'w3c',
-  async *parse(input) {
+  parse(input) {
     let fields: string[] | undefined;
-    for await (const item of readLines(input)) {
-      if ('tooLong' in item) {
-        yield { bad: { line: item.number, reason: `line of ${item.tooLong} bytes is longer than the ${MAX_LINE_BYTES} allowed` } };
-        continue;
-      }
-      const { line, number } = item;
+    return parseLines(input, (line, number) => {
       if (line.startsWith('#')) {
         if (line.startsWith('#Fields:')) fields = line.slice('#Fields:'.length).trim().split(/\s+/).map(w3cFieldName);
-        continue;
+        return undefined;
       }
-      if (line.trim() === '') continue;
-      if (!fields) {
-        yield { bad: { line: number, reason: 'no #Fields: line before the first entry' } };
-        continue;
-      }
+      if (line.trim() === '') return undefined;
+      if (!fields) return { bad: { line: number, reason: 'no #Fields: line before the first entry' } };
       const values = line.includes('\t') ? line.split('\t') : line.trim().split(/ +/);
       if (values.length !== fields.length) {
-        yield { bad: { line: number, reason: `expected ${fields.length} fields as #Fields: names, found ${values.length}` } };
-        continue;
+        return { bad: { line: number, reason: `expected ${fields.length} fields as #Fields: names, found ${values.length}` } };
       }
       const event: Record<string, unknown> = {};
-      for (let index = 0; index < fields.length; index += 1) {
-        const name = fields[index]!;
+      fields.forEach((name, index) => {
         const value = values[index]!;
         event[name] = value === '-' ? null : NUMERIC.has(name) && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
-      }
+      });
       const stamp = typeof event.date === 'string' && typeof event.time === 'string' ? new Date(`${event.date}T${event.time}Z`) : undefined;
-      yield { event, time: stamp && !Number.isNaN(stamp.getTime()) ? stamp.toISOString() : undefined };
-    }
+      return { event, time: stamp && !Number.isNaN(stamp.getTime()) ? stamp.toISOString() : undefined };
+    });
   },
 };
