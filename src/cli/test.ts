@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { findSource, loadConfigOrExplain, ExitCode, type GlobalOptions } from './context.js';
 import { defaultBucketFactory } from '../service/collector.js';
 import { formatFor } from '../formats/index.js';
+import { sourceNamer } from '../poll/identifier.js';
 import { skipReason, type SkipReason } from '../poll/skip-rules.js';
 import { previewObject } from '../poll/preview.js';
 import { discoverPartitions } from '../poll/partitions.js';
@@ -122,7 +123,7 @@ export function registerTest(program: Command): void {
         if (Math.abs(offset) > SKEW_WARNING_MS) say('warn', 'clock', `this host's clock is ${Math.round(offset / 1000)} s off S3's; fix NTP before S3 refuses requests (15 min)`);
 
         try {
-          const preview = await previewObject(bucket, newest!, formatFor(source.format), { source: source.id, bucket: source.bucket, format: source.format }, signal);
+          const preview = await previewObject(bucket, newest!, formatFor(source), { sourceId: source.id, source: sourceNamer(source), bucket: source.bucket, format: source.format }, signal);
           const bad = preview.badLines > 0 ? `, ${preview.badLines} bad line(s), first at line ${preview.firstBad!.line}: ${preview.firstBad!.reason}` : '';
           if (preview.events === 0) {
             failed = true;

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import cron from 'node-cron';
 import { parseDuration } from '../util/duration.js';
+import { namedGroups, unknownPlaceholders } from '../poll/identifier.js';
 
 const MINUTE_MS = 60_000;
 
@@ -114,7 +115,34 @@ export const proxyServerSchema = z.strictObject({
 /** A source may override the collector's default proxy, or bypass it with `none`. */
 const proxySchema = z.union([z.literal('none'), proxyServerSchema], { error: 'must be none or { url, username, password, no_proxy }' });
 
-export const FORMAT_NAMES = ['cloudtrail', 'vpcflow', 'lines', 'jsonlines', 'alb', 'elb', 's3access', 'w3c', 'networkfirewall', 'waf'] as const;
+export const FORMAT_NAMES = [
+  'cloudtrail', 'vpcflow', 'lines', 'jsonlines', 'alb', 'elb', 's3access', 'w3c', 'networkfirewall', 'waf',
+  'guardduty', 'config', 'route53resolver', 'csv', 'json',
+] as const;
+
+/** Formats that read the options below; any other format with them is a mistake worth naming. */
+const FORMAT_OPTIONS: Record<string, readonly string[]> = {
+  records_path: ['json'],
+  time_field: ['json', 'csv', 'jsonlines'],
+  csv: ['csv'],
+  dedup: ['cloudtrail'],
+};
+
+const dottedPath = z.string().regex(/^([^.]+(\.[^.]+)*)?$/, 'must be property names joined by ".", such as data.items');
+
+const csvOptionsSchema = z
+  .strictObject({
+    columns: z.array(z.string().min(1)).min(1).optional(),
+    header: z.boolean().optional(),
+    delimiter: z.string().length(1, 'must be one character, such as "," or ";" or "\\t"').default(','),
+  })
+  .refine((csv) => csv.columns !== undefined || csv.header !== false, { message: 'header: false needs columns (the files have no line naming them)', path: ['header'] });
+
+/** `true` (24 h window) or `{ window: 2D }`. */
+const dedupSchema = z.union([
+  z.boolean().transform((on) => (on ? { window: 86_400_000 } : undefined)),
+  z.strictObject({ window: duration('window', MINUTE_MS).default(86_400_000) }),
+]);
 
 export const sourceSchema = z
   .strictObject({
@@ -146,14 +174,38 @@ export const sourceSchema = z
     history_retention: duration('history_retention', MINUTE_MS).default(7 * 86_400_000),
     request_timeout: duration('request_timeout', 1000).default(60_000),
     proxy: proxySchema.optional(),
+    identifier_pattern: regex
+      .refine((value) => namedGroups(value).length > 0, 'must name at least one group, such as AWSLogs/(?<account>\\d{12})/CloudTrail/(?<region>[^/]+)/')
+      .optional(),
+    identifier: z.string().min(1).optional(),
+    records_path: dottedPath.optional(),
+    time_field: dottedPath.optional(),
+    csv: csvOptionsSchema.optional(),
+    dedup: dedupSchema.optional(),
   })
   .superRefine((source, ctx) => {
+    for (const [option, formats] of Object.entries(FORMAT_OPTIONS)) {
+      if ((source as Record<string, unknown>)[option] !== undefined && !formats.includes(source.format)) {
+        ctx.addIssue({ code: 'custom', path: [option], message: `is for format ${formats.join(' or ')}, not ${source.format}` });
+      }
+    }
+    if (source.identifier !== undefined) {
+      if (source.identifier_pattern === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['identifier'], message: 'needs identifier_pattern, whose named groups it uses' });
+      } else {
+        const unknown = unknownPlaceholders(source.identifier, namedGroups(source.identifier_pattern));
+        if (unknown.length > 0) {
+          ctx.addIssue({ code: 'custom', path: ['identifier'], message: `uses {${unknown.join('}, {')}}, which identifier_pattern does not name (it names ${namedGroups(source.identifier_pattern).map((name) => `{${name}}`).join(', ')} and there is {id})` });
+        }
+      }
+    }
     if (source.recurrence !== undefined && source.schedule !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'set either recurrence or schedule, not both' });
     }
   })
   .transform((source) => ({
     ...source,
+    csv: source.format === 'csv' ? (source.csv ?? { delimiter: ',' }) : source.csv,
     // JSA's recurrence has no default; five minutes is InsightIDR's usual refresh rate.
     recurrence: source.schedule === undefined ? (source.recurrence ?? 300_000) : undefined,
   }));

@@ -1,31 +1,57 @@
-import type { FormatName } from '../config/schema.js';
+import type { SourceConfig } from '../config/schema.js';
 import type { Format } from './types.js';
 import { cloudtrailFormat } from './cloudtrail.js';
 import { vpcflowFormat } from './vpcflow.js';
 import { linesFormat } from './lines.js';
-import { jsonlinesFormat } from './jsonlines.js';
+import { jsonlinesWithTime } from './jsonlines.js';
 import { albFormat } from './alb.js';
 import { elbFormat } from './elb.js';
 import { s3accessFormat } from './s3access.js';
 import { w3cFormat } from './w3c.js';
 import { networkfirewallFormat } from './networkfirewall.js';
 import { wafFormat } from './waf.js';
+import { guarddutyFormat } from './guardduty.js';
+import { configFormat } from './config.js';
+import { route53resolverFormat } from './route53resolver.js';
+import { csvFormat } from './csv.js';
+import { jsonFormat } from './json.js';
 
-const FORMATS: Record<FormatName, Format> = {
-  cloudtrail: cloudtrailFormat,
-  vpcflow: vpcflowFormat,
-  lines: linesFormat,
-  jsonlines: jsonlinesFormat,
-  alb: albFormat,
-  elb: elbFormat,
-  s3access: s3accessFormat,
-  w3c: w3cFormat,
-  networkfirewall: networkfirewallFormat,
-  waf: wafFormat,
-};
+export type FormatConfig = Pick<SourceConfig, 'format' | 'records_path' | 'time_field' | 'csv'>;
 
-export function formatFor(name: FormatName): Format {
-  return FORMATS[name];
+/** The format a source reads, with its options (records_path, time_field, csv). */
+export function formatFor(source: FormatConfig): Format {
+  switch (source.format) {
+    case 'cloudtrail':
+      return cloudtrailFormat;
+    case 'vpcflow':
+      return vpcflowFormat;
+    case 'lines':
+      return linesFormat;
+    case 'jsonlines':
+      return jsonlinesWithTime(source.time_field);
+    case 'alb':
+      return albFormat;
+    case 'elb':
+      return elbFormat;
+    case 's3access':
+      return s3accessFormat;
+    case 'w3c':
+      return w3cFormat;
+    case 'networkfirewall':
+      return networkfirewallFormat;
+    case 'waf':
+      return wafFormat;
+    case 'guardduty':
+      return guarddutyFormat;
+    case 'config':
+      return configFormat;
+    case 'route53resolver':
+      return route53resolverFormat;
+    case 'csv':
+      return csvFormat({ ...source.csv, delimiter: source.csv?.delimiter ?? ',', timeField: source.time_field });
+    case 'json':
+      return jsonFormat({ recordsPath: source.records_path ?? '', timeField: source.time_field });
+  }
 }
 
 export type { Format, ParsedItem, FormatContext } from './types.js';

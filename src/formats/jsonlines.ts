@@ -1,11 +1,25 @@
 import type { Format, ParsedItem } from './types.js';
 import { parseLines } from './lines-reader.js';
+import { recordTime } from './typed.js';
 
 /** One JSON object per line (NDJSON). A line that is not a JSON object is skipped and counted. */
 export const jsonlinesFormat: Format = {
   name: 'jsonlines',
   parse: (input) => parseLines(input, parseJsonLine),
 };
+
+/** `jsonlines` with each event's time from `time_field`, or from the usual names (timestamp, time, …). */
+export function jsonlinesWithTime(timeField: string | undefined): Format {
+  const path = timeField?.split('.');
+  return {
+    name: 'jsonlines',
+    async *parse(input, context) {
+      for await (const item of jsonlinesFormat.parse(input, context)) {
+        yield 'event' in item ? { event: item.event, time: recordTime(item.event, path) } : item;
+      }
+    },
+  };
+}
 
 function parseJsonLine(line: string, number: number): ParsedItem | undefined {
   if (line.trim() === '') return undefined;

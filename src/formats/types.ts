@@ -6,7 +6,12 @@ export interface FormatContext {
 
 /** One parsed record, or a line/record that could not be parsed (skipped and counted). */
 export type ParsedItem =
-  | { event: Record<string, unknown>; time?: string | undefined }
+  | {
+      event: Record<string, unknown>;
+      time?: string | undefined;
+      /** Fields the format derives from the event (CloudTrail's category and outcome), set beside it in the envelope. */
+      fields?: Record<string, string> | undefined;
+    }
   | { bad: { line: number; reason: string } };
 
 /** Turns an object's decoded bytes into events; knows nothing of S3. */

@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
+import type { OutputRecord } from '../sinks/types.js';
 
 export interface EnvelopeContext {
+  /** The s3pull source id. */
+  sourceId: string;
+  /** The event's source name: the id, or what identifier_pattern made of the key. */
   source: string;
   bucket: string;
   key: string;
@@ -36,17 +40,28 @@ export class EnvelopeWriter {
   private readonly idPrefix: string;
   private readonly middle: string;
   private readonly fallbackTime: string;
+  private readonly context: EnvelopeContext;
 
   constructor(context: EnvelopeContext) {
+    this.context = context;
     this.idPrefix = objectIdPrefix(context.bucket, context.key, context.etag);
-    this.fallbackTime = JSON.stringify(context.fallbackTime);
+    this.fallbackTime = context.fallbackTime;
     this.middle =
-      `,"source":${JSON.stringify(context.source)},"bucket":${JSON.stringify(context.bucket)}` +
-      `,"key":${JSON.stringify(context.key)},"format":${JSON.stringify(context.format)},"event":`;
+      `,"source":${JSON.stringify(context.source)}` +
+      (context.source === context.sourceId ? '' : `,"source_id":${JSON.stringify(context.sourceId)}`) +
+      `,"bucket":${JSON.stringify(context.bucket)},"key":${JSON.stringify(context.key)},"format":${JSON.stringify(context.format)}`;
   }
 
-  line(position: number, event: Record<string, unknown>, time: string | undefined): string {
-    const shownTime = time === undefined ? this.fallbackTime : JSON.stringify(time);
-    return `{"id":"${this.idPrefix}${positionHex(position)}","time":${shownTime}${this.middle}${JSON.stringify(event)}}`;
+  record(position: number, event: Record<string, unknown>, time: string | undefined, fields?: Record<string, string>): OutputRecord {
+    const id = this.idPrefix + positionHex(position);
+    const shownTime = time ?? this.fallbackTime;
+    let derived = '';
+    if (fields) for (const name in fields) derived += `,${JSON.stringify(name)}:${JSON.stringify(fields[name])}`;
+    const line = `{"id":"${id}","time":${JSON.stringify(shownTime)}${this.middle}${derived},"event":${JSON.stringify(event)}}`;
+    return { id, time: shownTime, source: this.context.source, sourceId: this.context.sourceId, format: this.context.format, line };
+  }
+
+  line(position: number, event: Record<string, unknown>, time: string | undefined, fields?: Record<string, string>): string {
+    return this.record(position, event, time, fields).line;
   }
 }

@@ -10,6 +10,7 @@ import type { LedgerRow, Store } from '../state/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import { formatFor } from '../formats/index.js';
+import { sourceNamer } from './identifier.js';
 import { TokenBucket } from '../throttle/token-bucket.js';
 import { listingFor } from './listing.js';
 import { discoverPartitions, scopeOf } from './partitions.js';
@@ -104,7 +105,12 @@ export async function pollSource(
   const renewLease = () => store.acquireLease(source.id, LEASE_OWNER, clock.now(), clock.now() + LEASE_MS);
   store.recordPollStart(source.id, startedMs);
   const filePattern = new RegExp(source.file_pattern);
-  const format = formatFor(source.format);
+  const format = formatFor(source);
+  let unmatchedKeys = 0;
+  const sourceNameFor = sourceNamer(source, (key) => {
+    unmatchedKeys += 1;
+    if (unmatchedKeys === 1) log.warn('key does not match identifier_pattern; its events are named after the source id', { key });
+  });
   const listing = listingFor(source.listing);
   const throttle = deps.throttle ?? new TokenBucket(source.eps_throttle, clock);
   let stopReason: unknown;
@@ -124,6 +130,7 @@ export async function pollSource(
       const outcome = await pullObject(
         {
           sourceId: source.id,
+          sourceNameFor,
           bucket: source.bucket,
           partition,
           formatName: source.format,

@@ -19,12 +19,12 @@ export async function previewObject(
   getter: S3Getter,
   object: ObjectInfo,
   format: Format,
-  envelope: { source: string; bucket: string; format: string },
+  envelope: { sourceId: string; source: (key: string) => string; bucket: string; format: string },
   signal: AbortSignal,
 ): Promise<Preview> {
   const fetched = await getter.get(object.key, signal);
   try {
-    const writer = new EnvelopeWriter({ ...envelope, key: object.key, etag: fetched.etag || object.etag, fallbackTime: object.lastModified.toISOString() });
+    const writer = new EnvelopeWriter({ ...envelope, source: envelope.source(object.key), key: object.key, etag: fetched.etag || object.etag, fallbackTime: object.lastModified.toISOString() });
     const preview: Preview = { events: 0, badLines: 0 };
     let position = 0;
     for await (const item of format.parse(await decode(fetched.body), { key: object.key })) {
@@ -33,7 +33,7 @@ export async function previewObject(
         preview.firstBad ??= item.bad;
       } else {
         preview.events += 1;
-        preview.firstLine ??= writer.line(position, item.event, item.time);
+        preview.firstLine ??= writer.line(position, item.event, item.time, item.fields);
       }
       position += 1;
     }

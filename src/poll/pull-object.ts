@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { ObjectInfo, S3Getter } from '../aws/types.js';
 import type { Format } from '../formats/types.js';
-import type { Sink } from '../sinks/types.js';
+import type { OutputRecord, Sink } from '../sinks/types.js';
 import type { Store } from '../state/types.js';
 import type { TokenBucket } from '../throttle/token-bucket.js';
 import type { Clock } from '../util/clock.js';
@@ -23,6 +23,8 @@ const BAD_LINES_LOGGED = 10;
 
 export interface PullContext {
   sourceId: string;
+  /** The event source name for an object's key (identifier_pattern), the source id by default. */
+  sourceNameFor?: (key: string) => string;
   bucket: string;
   partition: string;
   formatName: string;
@@ -60,7 +62,8 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
     const etag = fetched.etag || object.etag;
     const decoded = await decode(body);
     const envelope = new EnvelopeWriter({
-      source: sourceId,
+      sourceId,
+      source: context.sourceNameFor?.(object.key) ?? sourceId,
       bucket: context.bucket,
       key: object.key,
       etag,
@@ -69,13 +72,13 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
     });
 
     let position = 0;
-    let batch: string[] = [];
+    let batch: OutputRecord[] = [];
     let batchBytes = 0;
     let batchBad = 0;
     const flush = async () => {
       if (batch.length === 0 && batchBad === 0) return;
       await context.throttle.take(batch.length, context.signal);
-      await context.sink.write(batch);
+      await context.sink.write(batch, context.signal);
       events += batch.length;
       badLines += batchBad;
       store.recordProgress(sourceId, object.key, events, badLines, clock.now());
@@ -98,9 +101,9 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
         }
         continue;
       }
-      const line = envelope.line(at, item.event, item.time);
-      batch.push(line);
-      batchBytes += line.length;
+      const record = envelope.record(at, item.event, item.time, item.fields);
+      batch.push(record);
+      batchBytes += record.line.length;
       if (batch.length >= BATCH_EVENTS || batchBytes >= BATCH_BYTES) await flush();
     }
     await flush();

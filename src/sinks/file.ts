@@ -1,6 +1,6 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { Sink } from './types.js';
+import type { OutputRecord, Sink } from './types.js';
 import { SinkError } from '../util/errors.js';
 
 /**
@@ -16,9 +16,9 @@ export class FileSink implements Sink {
     this.description = `file ${file}`;
   }
 
-  write(lines: string[]): Promise<void> {
-    if (lines.length === 0) return Promise.resolve();
-    const data = Buffer.from(lines.join('\n') + '\n');
+  write(records: OutputRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    const data = Buffer.from(joinLines(records));
     const result = this.queue.then(async () => {
       try {
         const handle = await this.ensureOpen();
@@ -61,4 +61,10 @@ export class FileSink implements Sink {
     this.handle = undefined;
     await handle?.close();
   }
+}
+
+export function joinLines(records: OutputRecord[]): string {
+  let text = '';
+  for (const record of records) text += record.line + '\n';
+  return text;
 }

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
-import type { Sink } from './types.js';
+import type { OutputRecord, Sink } from './types.js';
+import { joinLines } from './file.js';
 import { SinkError } from '../util/errors.js';
 
 /** NDJSON on standard output; waits for the stream to drain so a slow reader slows the pull. */
@@ -8,10 +9,10 @@ export class StdoutSink implements Sink {
 
   constructor(private readonly stream: Writable = process.stdout) {}
 
-  write(lines: string[]): Promise<void> {
-    if (lines.length === 0) return Promise.resolve();
+  write(records: OutputRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.stream.write(`${lines.join('\n')}\n`, (error) => {
+      this.stream.write(joinLines(records), (error) => {
         if (error) reject(new SinkError(`cannot write to stdout: ${error.message}`, { cause: error }));
         else resolve();
       });

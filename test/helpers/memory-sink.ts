@@ -1,4 +1,4 @@
-import type { Sink } from '../../src/sinks/types.js';
+import type { OutputRecord, Sink } from '../../src/sinks/types.js';
 import { SinkError } from '../../src/util/errors.js';
 
 /** Keeps what it is given; can be told to fail, as a full disk or a dead receiver would. */
@@ -8,10 +8,13 @@ export class MemorySink implements Sink {
   failing = false;
   writes = 0;
 
-  async write(lines: string[]): Promise<void> {
+  readonly records: OutputRecord[] = [];
+
+  async write(records: OutputRecord[]): Promise<void> {
     if (this.failing) throw new SinkError('memory sink told to fail');
     this.writes += 1;
-    this.lines.push(...lines);
+    this.records.push(...records);
+    for (const record of records) this.lines.push(record.line);
   }
 
   async reopen(): Promise<void> {}
@@ -25,4 +28,16 @@ export class MemorySink implements Sink {
   eventIds(): string[] {
     return this.events().map((event) => String(event.event.eventID));
   }
+}
+
+/** Output records around ready-made lines, for sink tests. */
+export function recordsOf(lines: string[], source = 'test-source'): OutputRecord[] {
+  return lines.map((line, index) => ({
+    id: `id${index}`,
+    time: '2026-11-23T10:00:00.000Z',
+    source,
+    sourceId: source,
+    format: 'lines',
+    line,
+  }));
 }

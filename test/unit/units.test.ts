@@ -11,6 +11,7 @@ import { IntervalSchedule } from '../../src/schedule/schedule.js';
 import { createLogger, registerSecret } from '../../src/log/logger.js';
 import { PassThrough } from 'node:stream';
 import { tempDir } from '../helpers/source.js';
+import { recordsOf } from '../helpers/memory-sink.js';
 
 class FakeClock {
   time = 0;
@@ -80,16 +81,22 @@ describe('building blocks', () => {
     expect(skipReason(object('p/a.json.gz', 0), pattern, null)).to.equal('empty');
     expect(skipReason(object('AWSLogs/1/CloudTrail-Digest/us-east-1/a.json.gz'), pattern, null)).to.equal('digest');
     expect(skipReason(object('p/a.txt'), pattern, null)).to.equal('pattern');
+    expect(skipReason(object('AWSLogs/111122223333/Config/ConfigWritabilityCheckFile'), /.*/, null)).to.equal('check_file');
     expect(skipReason(object('p/a.json.gz'), pattern, 6000)).to.equal('before_start');
     expect(skipReason(object('p/a.json.gz'), pattern, 4000)).to.equal(undefined);
   });
 
   it('EnvelopeWriter writes the envelope of DESIGN.md with the event id', () => {
-    const writer = new EnvelopeWriter({ source: 's', bucket: 'b', key: 'k "q"', etag: 'e', format: 'cloudtrail', fallbackTime: '2026-01-01T00:00:00.000Z' });
+    const writer = new EnvelopeWriter({ sourceId: 's', source: 's', bucket: 'b', key: 'k "q"', etag: 'e', format: 'cloudtrail', fallbackTime: '2026-01-01T00:00:00.000Z' });
     expect(JSON.parse(writer.line(3, { a: 1 }, '2026-11-23T10:00:00Z'))).to.deep.equal({
       id: eventId('b', 'k "q"', 'e', 3), time: '2026-11-23T10:00:00Z', source: 's', bucket: 'b', key: 'k "q"', format: 'cloudtrail', event: { a: 1 },
     });
     expect(JSON.parse(writer.line(4, {}, undefined)).time).to.equal('2026-01-01T00:00:00.000Z');
+    // Derived fields sit beside the event; a gateway name keeps the source id beside it.
+    const gateway = new EnvelopeWriter({ sourceId: 's', source: '111122223333-us-east-1', bucket: 'b', key: 'k', etag: 'e', format: 'cloudtrail', fallbackTime: '2026-01-01T00:00:00.000Z' });
+    const record = gateway.record(0, { a: 1 }, undefined, { category: 'read', outcome: 'success' });
+    expect(JSON.parse(record.line)).to.include({ source: '111122223333-us-east-1', source_id: 's', category: 'read', outcome: 'success' });
+    expect(record).to.include({ id: eventId('b', 'k', 'e', 0), source: '111122223333-us-east-1', sourceId: 's', time: '2026-01-01T00:00:00.000Z' });
   });
 
   it('eventId is deterministic in bucket, key, ETag and position', () => {
@@ -102,11 +109,11 @@ describe('building blocks', () => {
     const dir = tempDir();
     const file = path.join(dir, 'events.ndjson');
     const sink = new FileSink(file);
-    await sink.write(['{"n":1}', '{"n":2}']);
+    await sink.write(recordsOf(['{"n":1}', '{"n":2}']));
     renameSync(file, `${file}.1`);
-    await sink.write(['{"n":3}']); // still the old, moved file
+    await sink.write(recordsOf(['{"n":3}'])); // still the old, moved file
     await sink.reopen();
-    await sink.write(['{"n":4}']);
+    await sink.write(recordsOf(['{"n":4}']));
     await sink.close();
     expect(readFileSync(`${file}.1`, 'utf8')).to.equal('{"n":1}\n{"n":2}\n{"n":3}\n');
     expect(readFileSync(file, 'utf8')).to.equal('{"n":4}\n');
@@ -119,7 +126,7 @@ describe('building blocks', () => {
     const sink = new FileSink(path.join(blocker, 'events.ndjson'));
     let error: Error | undefined;
     try {
-      await sink.write(['x']);
+      await sink.write(recordsOf(['x']));
     } catch (caught) {
       error = caught as Error;
     }

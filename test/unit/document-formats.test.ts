@@ -1,0 +1,143 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { guarddutyFormat } from '../../src/formats/guardduty.js';
+import { configFormat } from '../../src/formats/config.js';
+import { route53resolverFormat } from '../../src/formats/route53resolver.js';
+import { csvFormat } from '../../src/formats/csv.js';
+import { jsonFormat } from '../../src/formats/json.js';
+import { jsonDocumentFormat } from '../../src/formats/json-document.js';
+import { cloudtrailFormat } from '../../src/formats/cloudtrail.js';
+import { classifyCloudTrail, CATEGORY_TABLE_VERSION } from '../../src/formats/cloudtrail-categories.js';
+import { typedValue, isoTime } from '../../src/formats/typed.js';
+import type { Format, ParsedItem } from '../../src/formats/types.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
+
+async function parse(format: Format, bytes: Buffer | string, chunk = 64 * 1024): Promise<ParsedItem[]> {
+  const buffer = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+  const chunks: Buffer[] = [];
+  for (let offset = 0; offset < buffer.length; offset += chunk) chunks.push(buffer.subarray(offset, offset + chunk));
+  const items: ParsedItem[] = [];
+  for await (const item of format.parse(Readable.from(chunks), { key: 'k' })) items.push(item);
+  return items;
+}
+type EventItem = Extract<ParsedItem, { event: unknown }>;
+const events = (items: ParsedItem[]) => items.filter((item): item is EventItem => 'event' in item);
+const bad = (items: ParsedItem[]) => items.filter((item): item is Extract<ParsedItem, { bad: unknown }> => 'bad' in item);
+
+async function parseError(format: Format, text: string): Promise<string | undefined> {
+  try {
+    await parse(format, text);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return undefined;
+}
+
+describe('document and generic formats', () => {
+  it('guardduty: one event per exported finding at its updatedAt; an empty {"findings": []} line yields none', async () => {
+    const items = await parse(guarddutyFormat, fixture('guardduty/test-guardduty.log'));
+    expect(bad(items)).to.have.length(0);
+    const all = events(items);
+    expect(all).to.have.length(5);
+    expect(all[0]!.event).to.include({ type: 'Trojan:EC2/BlackholeTraffic!DNS', accountId: '123412341234' });
+    expect(all[0]!.time).to.equal(isoTime(all[0]!.event.updatedAt));
+    expect(all.map((item) => item.time)).to.satisfy((times: (string | undefined)[]) => times.every((time) => /^\d{4}-\d\d-\d\dT/.test(time ?? '')));
+    const wrapped = events(await parse(guarddutyFormat, '{"findings":[{"id":"a","updatedAt":"2026-11-23T10:00:00Z"},{"id":"b","updatedAt":"2026-11-23T10:00:01Z"}]}\nnot json\n'));
+    expect(wrapped.map((item) => item.event.id)).to.deep.equal(['a', 'b']);
+  });
+
+  it('config: one event per configuration item of a snapshot or history file, at its capture time', async () => {
+    const snapshot = events(await parse(configFormat, fixture('config/123456789012_Config_us-east-2_ConfigSnapshot_20160927T183939Z_16da64e4-cb65-4846-b061-e6c3ba43cb96.json')));
+    expect(snapshot.map((item) => item.event.resourceType)).to.deep.equal(['AWS::EC2::SecurityGroup', 'AWS::S3::Bucket', 'AWS::IAM::Role']);
+    expect(snapshot[1]!.time).to.equal('2016-09-27T18:39:36.220Z');
+    const history = events(await parse(configFormat, fixture('config/123456789012_Config_us-east-2_ConfigHistory_AWS::EC2::SecurityGroup_20160927T190211Z_20160927T190211Z_1.json')));
+    expect(history).to.have.length(1);
+    expect(history[0]!.event.relatedEvents).to.deep.equal(['6f8d4d1e-1a2b-4c3d-9e8f-0a1b2c3d4e5f']);
+    expect(await parseError(configFormat, '{"fileVersion":"1.0"}')).to.equal('k: not an AWS Config snapshot or history file (no "configurationItems" array at the top level)');
+  });
+
+  it('route53resolver: query logs with the port as a number and query_timestamp as time', async () => {
+    const all = events(await parse(route53resolverFormat, fixture('route53resolver/vpc-7example.log')));
+    expect(all).to.have.length(3);
+    expect(all[0]!.event).to.include({ query_name: '15.3.4.32.in-addr.arpa.', srcport: 56067, firewall_rule_action: 'BLOCK' });
+    expect(all[0]!.time).to.equal('2021-02-04T17:51:55.000Z');
+    expect(all[2]!.event).to.deep.include({ rcode: 'NXDOMAIN', answers: [], srcids: { resolver_endpoint: 'rslvr-in-0123456789example' } });
+  });
+
+  it('csv with a header: typed values, quoted commas and newlines, a bad line skipped in its place, extra values kept', async () => {
+    for (const chunk of [7, 64 * 1024]) {
+      const items = await parse(csvFormat({ delimiter: ',' }), fixture('csv/with-header.csv'), chunk);
+      expect(items.map((item) => ('bad' in item ? `bad ${item.bad.line}` : item.event.user)), `chunk ${chunk}`).to.deep.equal(['alice', 'bob', 'bad 4', 'dave']);
+      const [alice, bob, , dave] = items as EventItem[];
+      expect(alice!.event).to.deep.equal({ timestamp: '2026-11-23T10:00:00.000Z', user: 'alice', src_ip: '10.0.0.1', action: 'allow', bytes: 1234, note: 'quoted, with comma' });
+      expect(bob!.event).to.include({ bytes: null, note: null });
+      expect(dave!.event).to.include({ bytes: '0123', note: 'two\nlines', field_7: 'extra' });
+      expect(alice!.time).to.equal('2026-11-23T10:00:00.000Z');
+    }
+  });
+
+  it('csv without a header (Cisco Umbrella DNS logs) takes its columns and time_field from the config', async () => {
+    const columns = ['timestamp', 'most_granular_identity', 'identities', 'internal_ip', 'external_ip', 'action', 'query_type', 'response_code', 'domain', 'categories'];
+    const all = events(await parse(csvFormat({ columns, delimiter: ',', timeField: 'timestamp' }), fixture('csv/umbrella-dnslogs.csv')));
+    expect(all).to.have.length(3);
+    expect(all[0]!.event).to.include({ timestamp: '2015-01-16T17:48:41.000Z', identities: 'ActiveDirectoryUserName,ADSite,Network', action: 'Allowed', query_type: '1 (A)', domain: 'domain-visited.com.' });
+    expect(all[0]!.time).to.equal('2015-01-16T17:48:41.000Z'); // Umbrella writes UTC without a zone
+    expect(all[2]!.event.categories).to.equal(null);
+  });
+
+  it('json: records at records_path, whole or streamed, time from time_field; a wrong path is named', async () => {
+    const document = JSON.stringify({ data: { items: [{ at: 1700000000, n: 1 }, { at: 1700000001, n: 2 }, 'x'] } });
+    for (const format of [jsonFormat({ recordsPath: 'data.items', timeField: 'at' }), jsonDocumentFormat({ name: 'json', recordsPath: ['data', 'items'], kind: 'k', wholeParseLimitBytes: 8, toItem: (record) => ({ event: record, time: isoTime(record.at) }) })]) {
+      const items = await parse(format, document, 5);
+      expect(events(items).map((item) => [item.event.n, item.time])).to.deep.equal([[1, '2023-11-14T22:13:20.000Z'], [2, '2023-11-14T22:13:21.000Z']]);
+      expect(bad(items)).to.deep.equal([{ bad: { line: 3, reason: 'record 3 is not a JSON object' } }]);
+    }
+    expect(events(await parse(jsonFormat({ recordsPath: '' }), '[{"time":"2026-11-23T10:00:00Z"}]'))[0]!.time).to.equal('2026-11-23T10:00:00.000Z');
+    expect(await parseError(jsonFormat({ recordsPath: 'rows' }), '{"Records":[]}')).to.equal('k: not the JSON document the source describes (no "rows" array at the top level)');
+    expect(await parseError(jsonFormat({ recordsPath: '' }), '{"Records":[]}')).to.equal('k: not the JSON document the source describes (no array at the top level)');
+  });
+
+  it('typed values: - and empty are null, canonical numbers are numbers, anything else stays text', () => {
+    expect([typedValue('-'), typedValue(''), typedValue('42'), typedValue('-1.5'), typedValue('0123'), typedValue('1e5'), typedValue('12345678901234567890')]).to.deep.equal([null, null, 42, -1.5, '0123', '1e5', '12345678901234567890']);
+    expect(isoTime('2026-11-23 10:00:00')).to.equal('2026-11-23T10:00:00.000Z');
+    expect(isoTime('2026-11-23T10:00:00+0100')).to.equal('2026-11-23T09:00:00.000Z');
+  });
+});
+
+describe('CloudTrail category and outcome (table ' + CATEGORY_TABLE_VERSION + ')', () => {
+  const event = (eventSource: string, eventName: string, extra: Record<string, unknown> = {}) => classifyCloudTrail({ eventSource: `${eventSource}.amazonaws.com`, eventName, ...extra });
+
+  it('names the category of each kind of event', () => {
+    expect(event('signin', 'ConsoleLogin').category).to.equal('authentication');
+    expect(event('sts', 'AssumeRole').category).to.equal('authentication');
+    expect(event('iam', 'AttachUserPolicy').category).to.equal('iam_change');
+    expect(event('iam', 'CreateAccessKey').category).to.equal('iam_change');
+    expect(event('iam', 'ListUsers', { readOnly: true }).category).to.equal('read');
+    expect(event('ec2', 'AuthorizeSecurityGroupIngress').category).to.equal('network_security_config');
+    expect(event('ec2', 'DeleteFlowLogs').category).to.equal('network_security_config');
+    expect(event('guardduty', 'DeleteDetector').category).to.equal('network_security_config');
+    expect(event('cloudtrail', 'StopLogging').category).to.equal('logging_change');
+    expect(event('s3', 'GetObject', { eventCategory: 'Data', readOnly: true }).category).to.equal('data_access');
+    expect(event('secretsmanager', 'GetSecretValue').category).to.equal('data_access');
+    expect(event('ec2', 'DescribeInstances', { readOnly: true }).category).to.equal('read');
+    expect(event('ec2', 'RunInstances').category).to.equal('resource_change');
+    expect(classifyCloudTrail({}).category).to.equal('unknown');
+  });
+
+  it('outcome is failure on an errorCode or a failed console sign-in', () => {
+    expect(event('ec2', 'RunInstances').outcome).to.equal('success');
+    expect(event('ec2', 'RunInstances', { errorCode: 'Client.UnauthorizedOperation' }).outcome).to.equal('failure');
+    expect(event('signin', 'ConsoleLogin', { responseElements: { ConsoleLogin: 'Failure' } }).outcome).to.equal('failure');
+    expect(event('signin', 'ConsoleLogin', { responseElements: { ConsoleLogin: 'Success' } })).to.deep.equal({ category: 'authentication', outcome: 'success' });
+  });
+
+  it('the cloudtrail format sets them on real Stratus Red Team detonations', async () => {
+    const records = JSON.parse(fixture('cloudtrail/stratus-red-team/aws.defense-evasion.cloudtrail-stop.json').toString('utf8')) as Record<string, unknown>[];
+    const items = events(await parse(cloudtrailFormat, JSON.stringify({ Records: records })));
+    const stop = items.find((item) => item.event.eventName === 'StopLogging');
+    expect(stop?.fields).to.deep.equal({ category: 'logging_change', outcome: 'success' });
+    expect(items.every((item) => item.fields?.category !== undefined)).to.equal(true);
+  });
+});
