@@ -20,6 +20,8 @@ export interface SourceStatus {
   objectsSkipped: number;
   events: number;
   badLines: number;
+  /** Events dropped as repeats (dedup). */
+  duplicates: number;
   /** Age of the newest delivered object, in seconds. */
   lagSeconds: number | null;
   pendingReset: SourceRow['resetRequest'];
@@ -47,6 +49,7 @@ export function sourceStatus(source: LoadedSource, store: Store | undefined, now
     objectsSkipped: row?.objectsSkipped ?? 0,
     events: row?.events ?? 0,
     badLines: row?.badLines ?? 0,
+    duplicates: row?.duplicates ?? 0,
     lagSeconds: newest > 0 ? Math.round((nowMs - newest) / 1000) : null,
     pendingReset: row?.resetRequest ?? null,
   };

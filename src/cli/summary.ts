@@ -14,11 +14,12 @@ export function pollSummary(results: PollResult[]): string {
     String(result.objectsDone),
     String(result.events),
     String(result.badLines),
+    String(result.duplicates),
     String(result.objectsSkipped),
     String(result.objectsRetrying),
     String(result.objectsFailed),
   ]);
-  let text = table(['SOURCE', 'STATUS', 'OBJECTS', 'EVENTS', 'BAD LINES', 'SKIPPED', 'RETRYING', 'FAILED'], rows);
+  let text = table(['SOURCE', 'STATUS', 'OBJECTS', 'EVENTS', 'BAD LINES', 'REPEATS', 'SKIPPED', 'RETRYING', 'FAILED'], rows);
   for (const result of results) {
     for (const error of result.errors.slice(0, 5)) text += `  ${result.sourceId}: ${error}\n`;
     if (result.errors.length > 5) text += `  ${result.sourceId}: … and ${result.errors.length - 5} more (see the log)\n`;

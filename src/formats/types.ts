@@ -18,4 +18,6 @@ export type ParsedItem =
 export interface Format {
   readonly name: string;
   parse(input: Readable, context: FormatContext): AsyncIterable<ParsedItem>;
+  /** The identity of an event for `dedup` (formats whose records repeat across files have one). */
+  dedupKey?(event: Record<string, unknown>): string | undefined;
 }

@@ -11,6 +11,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import { formatFor } from '../formats/index.js';
 import { sourceNamer } from './identifier.js';
+import { Deduplicator } from './dedup.js';
 import { TokenBucket } from '../throttle/token-bucket.js';
 import { listingFor } from './listing.js';
 import { discoverPartitions, scopeOf } from './partitions.js';
@@ -58,6 +59,8 @@ export interface PollResult {
   objectsSkipped: number;
   events: number;
   badLines: number;
+  /** Events dropped as repeats within the dedup window. */
+  duplicates: number;
   errors: string[];
 }
 
@@ -78,6 +81,7 @@ export async function pollSource(
     objectsSkipped: 0,
     events: 0,
     badLines: 0,
+    duplicates: 0,
     errors: [],
   };
   const startedMs = clock.now();
@@ -113,6 +117,7 @@ export async function pollSource(
   });
   const listing = listingFor(source.listing);
   const throttle = deps.throttle ?? new TokenBucket(source.eps_throttle, clock);
+  const dedup = source.dedup ? new Deduplicator(store, source.id, source.dedup.window) : undefined;
   let stopReason: unknown;
 
   const pullOne = async (object: ObjectInfo, partition: string): Promise<boolean> => {
@@ -142,6 +147,7 @@ export async function pollSource(
           clock,
           log,
           signal,
+          dedup,
           onEvents: (count) => {
             renewLease();
             result.events += count;
@@ -152,6 +158,7 @@ export async function pollSource(
       );
       result.objectsDone += 1;
       result.badLines += outcome.badLines;
+      result.duplicates += outcome.duplicates;
       log.debug('object done', { key: object.key, events: outcome.events, bad_lines: outcome.badLines });
       return true;
     } catch (error) {
@@ -308,6 +315,7 @@ export async function pollSource(
       dateSortKey(partition.prefix, key) <= dateSortKey(partition.prefix, partition.settledKey),
     );
     if (pruned > 0) log.debug('ledger history pruned', { rows: pruned });
+    if (dedup) dedup.prune(clock.now());
   }
   store.recordPollEnd(source.id, result.status, result.errors[0] ?? null, clock.now());
   store.releaseLease(source.id, LEASE_OWNER);
@@ -315,6 +323,7 @@ export async function pollSource(
     status: result.status,
     objects: result.objectsDone,
     events: result.events,
+    ...(result.duplicates > 0 ? { repeats_dropped: result.duplicates } : {}),
     failed: result.objectsFailed,
     retrying: result.objectsRetrying,
     skipped: result.objectsSkipped,

@@ -13,6 +13,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import { decode } from '../formats/decode.js';
 import { EnvelopeWriter } from './envelope.js';
+import type { Deduplicator } from './dedup.js';
 import { classifyS3Error } from '../aws/classify.js';
 import { ObjectDataError, S3PullError, isAbortError } from '../util/errors.js';
 
@@ -37,21 +38,28 @@ export interface PullContext {
   log: Logger;
   signal: AbortSignal;
   onEvents?: (count: number) => void;
+  /** Drops repeated events (source option `dedup`); absent when the source does not dedup. */
+  dedup?: Deduplicator | undefined;
 }
 
 export interface PullOutcome {
   events: number;
   badLines: number;
+  duplicates: number;
 }
 
 export async function pullObject(context: PullContext, object: ObjectInfo): Promise<PullOutcome> {
   const { store, sourceId, clock } = context;
   const row = store.beginObject(sourceId, context.partition, object, clock.now());
   // Items already delivered by an earlier attempt (events and bad lines both hold a position).
-  const resumeFrom = row.events + row.badLines;
+  const resumeFrom = row.events + row.badLines + row.duplicates;
   const log = context.log.child({ key: object.key });
   let events = row.events;
   let badLines = row.badLines;
+  let duplicates = row.duplicates;
+  const { dedup } = context;
+  const dedupKeyOf = dedup ? context.format.dedupKey : undefined;
+  let batchKeys: string[] = [];
 
   let body: Readable | undefined;
   try {
@@ -75,17 +83,22 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
     let batch: OutputRecord[] = [];
     let batchBytes = 0;
     let batchBad = 0;
+    let batchDuplicates = 0;
     const flush = async () => {
-      if (batch.length === 0 && batchBad === 0) return;
+      if (batch.length === 0 && batchBad === 0 && batchDuplicates === 0) return;
       await context.throttle.take(batch.length, context.signal);
       await context.sink.write(batch, context.signal);
       events += batch.length;
       badLines += batchBad;
-      store.recordProgress(sourceId, object.key, events, badLines, clock.now());
+      duplicates += batchDuplicates;
+      store.recordProgress(sourceId, object.key, { events, badLines, duplicates, dedupKeys: batchKeys }, clock.now());
+      dedup?.release(batchKeys);
       context.onEvents?.(batch.length);
       batch = [];
+      batchKeys = [];
       batchBytes = 0;
       batchBad = 0;
+      batchDuplicates = 0;
       // Stop between batches on shutdown: what was delivered is committed, the rest resumes.
       context.signal.throwIfAborted();
     };
@@ -101,16 +114,27 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
         }
         continue;
       }
+      const dedupKey = dedupKeyOf?.(item.event);
+      if (dedupKey !== undefined) {
+        if (dedup!.isRepeat(dedupKey, clock.now())) {
+          batchDuplicates += 1;
+          continue;
+        }
+        batchKeys.push(dedupKey);
+      }
       const record = envelope.record(at, item.event, item.time, item.fields);
       batch.push(record);
       batchBytes += record.line.length;
       if (batch.length >= BATCH_EVENTS || batchBytes >= BATCH_BYTES) await flush();
     }
     await flush();
-    store.completeObject(sourceId, object.key, events, badLines, clock.now());
+    store.completeObject(sourceId, object.key, { events, badLines, duplicates }, clock.now());
     if (badLines > BAD_LINES_LOGGED) log.warn('bad lines skipped', { count: badLines });
-    return { events, badLines };
+    if (duplicates > 0) log.debug('repeated events dropped', { count: duplicates });
+    return { events, badLines, duplicates };
   } catch (error) {
+    // Keys of a batch that was not committed were not delivered: a retry may deliver them.
+    dedup?.release(batchKeys);
     throw classifyReadError(error, context.bucket, object.key);
   } finally {
     body?.destroy();

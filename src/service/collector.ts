@@ -167,6 +167,7 @@ export class Collector {
           objectsSkipped: 0,
           events: 0,
           badLines: 0,
+          duplicates: 0,
           errors: [errorMessage(error)],
         };
       })

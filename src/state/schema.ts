@@ -62,4 +62,17 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE partitions ADD COLUMN unpadded_dates INTEGER NOT NULL DEFAULT 0;
   `,
+  // 5: dedup: keys of delivered events (CloudTrail eventID + account) within the source's window,
+  // and how many repeats each object dropped (they hold positions, so a resume must count them).
+  `
+  CREATE TABLE dedup_keys (
+    source_id TEXT NOT NULL,
+    dedup_key TEXT NOT NULL,
+    seen_ms INTEGER NOT NULL,
+    PRIMARY KEY (source_id, dedup_key)
+  ) WITHOUT ROWID;
+  CREATE INDEX dedup_keys_by_age ON dedup_keys (source_id, seen_ms);
+  ALTER TABLE objects ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE sources ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -7,7 +7,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type { ObjectInfo } from '../aws/types.js';
 import { MIGRATIONS } from './schema.js';
-import type { DiscoveredPartition, LedgerRow, OpenSourceResult, PartitionRow, ResetRequest, SourceRow, Store } from './types.js';
+import type { DiscoveredPartition, LedgerRow, ObjectProgress, OpenSourceResult, PartitionRow, ResetRequest, SourceRow, Store } from './types.js';
 import { S3PullError } from '../util/errors.js';
 
 const RETRY_BASE_MS = 60_000;
@@ -22,6 +22,7 @@ interface ObjectRecord {
   status: LedgerRow['status'];
   events: number;
   bad_lines: number;
+  duplicates: number;
   attempts: number;
   last_error: string | null;
   next_attempt_ms: number | null;
@@ -44,6 +45,7 @@ interface SourceRecord {
   objects_skipped: number;
   events: number;
   bad_lines: number;
+  duplicates: number;
 }
 
 function toLedgerRow(record: ObjectRecord): LedgerRow {
@@ -56,6 +58,7 @@ function toLedgerRow(record: ObjectRecord): LedgerRow {
     status: record.status,
     events: record.events,
     badLines: record.bad_lines,
+    duplicates: record.duplicates,
     attempts: record.attempts,
     lastError: record.last_error,
     nextAttemptMs: record.next_attempt_ms,
@@ -80,6 +83,7 @@ function toSourceRow(record: SourceRecord): SourceRow {
     objectsSkipped: record.objects_skipped,
     events: record.events,
     badLines: record.bad_lines,
+    duplicates: record.duplicates,
   };
 }
 
@@ -145,12 +149,13 @@ class SqliteStore implements Store {
            -- A rewritten object starts over: what was delivered belongs to the old content.
            events = CASE WHEN etag = excluded.etag THEN events ELSE 0 END,
            bad_lines = CASE WHEN etag = excluded.etag THEN bad_lines ELSE 0 END,
+           duplicates = CASE WHEN etag = excluded.etag THEN duplicates ELSE 0 END,
            etag = excluded.etag, size = excluded.size, last_modified_ms = excluded.last_modified_ms,
            updated_ms = excluded.updated_ms`,
       ),
-      progress: db.prepare('UPDATE objects SET events = ?, bad_lines = ?, updated_ms = ? WHERE source_id = ? AND key = ?'),
+      progress: db.prepare('UPDATE objects SET events = ?, bad_lines = ?, duplicates = ?, updated_ms = ? WHERE source_id = ? AND key = ?'),
       complete: db.prepare(
-        "UPDATE objects SET status = 'done', events = ?, bad_lines = ?, last_error = NULL, next_attempt_ms = NULL, updated_ms = ? WHERE source_id = ? AND key = ?",
+        "UPDATE objects SET status = 'done', events = ?, bad_lines = ?, duplicates = ?, last_error = NULL, next_attempt_ms = NULL, updated_ms = ? WHERE source_id = ? AND key = ?",
       ),
       failAttempt: db.prepare(
         `UPDATE objects SET attempts = attempts + 1, last_error = @error, updated_ms = @now,
@@ -171,9 +176,14 @@ class SqliteStore implements Store {
       ),
       bump: db.prepare(
         `UPDATE sources SET objects_done = objects_done + @done, objects_failed = objects_failed + @failed,
-           objects_skipped = objects_skipped + @skipped, events = events + @events, bad_lines = bad_lines + @bad
+           objects_skipped = objects_skipped + @skipped, events = events + @events, bad_lines = bad_lines + @bad,
+           duplicates = duplicates + @duplicates
          WHERE source_id = @source`,
       ),
+      rememberKey: db.prepare('INSERT INTO dedup_keys (source_id, dedup_key, seen_ms) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET seen_ms = excluded.seen_ms'),
+      seenKey: db.prepare('SELECT 1 FROM dedup_keys WHERE source_id = ? AND dedup_key = ? AND seen_ms >= ?').pluck(),
+      pruneKeys: db.prepare('DELETE FROM dedup_keys WHERE source_id = ? AND seen_ms < ?'),
+      clearKeys: db.prepare('DELETE FROM dedup_keys WHERE source_id = ?'),
       newestDone: db.prepare(
         'UPDATE partitions SET newest_done_modified_ms = max(coalesce(newest_done_modified_ms, 0), ?) WHERE source_id = ? AND prefix = ?',
       ),
@@ -211,7 +221,10 @@ class SqliteStore implements Store {
     return this.db.transaction((): OpenSourceResult => {
       const existing = this.statements.getSource.get(sourceId);
       if (existing && existing.scope === scope) return { state: toSourceRow(existing), created: false };
-      if (existing) this.statements.deleteSource.run(sourceId);
+      if (existing) {
+        this.statements.deleteSource.run(sourceId);
+        this.statements.clearKeys.run(sourceId);
+      }
       this.statements.insertSource.run(sourceId, scope, sinceMs, nowMs);
       const state = toSourceRow(this.statements.getSource.get(sourceId)!);
       return existing ? { state, previousScope: existing.scope, created: true } : { state, created: true };
@@ -303,21 +316,37 @@ class SqliteStore implements Store {
     return toLedgerRow(this.statements.getObject.get(sourceId, object.key)!);
   }
 
-  recordProgress(sourceId: string, key: string, events: number, badLines: number, nowMs: number): void {
+  recordProgress(sourceId: string, key: string, progress: ObjectProgress, nowMs: number): void {
     this.db.transaction(() => {
       const before = this.statements.getObject.get(sourceId, key);
-      this.statements.progress.run(events, badLines, nowMs, sourceId, key);
-      this.bumpCounters(sourceId, { events: events - (before?.events ?? 0), bad: badLines - (before?.bad_lines ?? 0) });
+      this.statements.progress.run(progress.events, progress.badLines, progress.duplicates, nowMs, sourceId, key);
+      this.rememberKeys(sourceId, progress.dedupKeys, nowMs);
+      this.bumpCounters(sourceId, progressDelta(before, progress));
     })();
   }
 
-  completeObject(sourceId: string, key: string, events: number, badLines: number, nowMs: number): void {
+  completeObject(sourceId: string, key: string, progress: ObjectProgress, nowMs: number): void {
     this.db.transaction(() => {
       const before = this.statements.getObject.get(sourceId, key);
-      this.statements.complete.run(events, badLines, nowMs, sourceId, key);
-      this.bumpCounters(sourceId, { done: 1, events: events - (before?.events ?? 0), bad: badLines - (before?.bad_lines ?? 0) });
+      this.statements.complete.run(progress.events, progress.badLines, progress.duplicates, nowMs, sourceId, key);
+      this.rememberKeys(sourceId, progress.dedupKeys, nowMs);
+      this.bumpCounters(sourceId, { done: 1, ...progressDelta(before, progress) });
       if (before) this.statements.newestDone.run(before.last_modified_ms, sourceId, before.partition);
     })();
+  }
+
+  seenDedupKeys(sourceId: string, keys: string[], sinceMs: number): Set<string> {
+    const seen = new Set<string>();
+    for (const key of keys) if (this.statements.seenKey.get(sourceId, key, sinceMs) !== undefined) seen.add(key);
+    return seen;
+  }
+
+  pruneDedupKeys(sourceId: string, beforeMs: number): number {
+    return this.statements.pruneKeys.run(sourceId, beforeMs).changes;
+  }
+
+  private rememberKeys(sourceId: string, keys: string[] | undefined, nowMs: number): void {
+    if (keys) for (const key of keys) this.statements.rememberKey.run(sourceId, key, nowMs);
   }
 
   failObjectAttempt(sourceId: string, key: string, error: string, maxAttempts: number, nowMs: number): LedgerRow {
@@ -367,7 +396,10 @@ class SqliteStore implements Store {
           this.statements.setSettledExact.run(request.key, sourceId, partition.prefix);
         }
         this.statements.setSince.run(null, sourceId);
+        // A reset asks for events again: the dedup window must not drop them as repeats.
+        this.statements.clearKeys.run(sourceId);
       } else {
+        this.statements.clearKeys.run(sourceId);
         this.statements.clearObjects.run(sourceId);
         this.statements.resetPartitions.run(sourceId);
         this.statements.setSince.run(request.mode === 'since' ? request.sinceMs : null, sourceId);
@@ -404,8 +436,9 @@ class SqliteStore implements Store {
     this.db.close();
   }
 
-  private bumpCounters(sourceId: string, delta: { done?: number; failed?: number; skipped?: number; events?: number; bad?: number }): void {
+  private bumpCounters(sourceId: string, delta: { done?: number; failed?: number; skipped?: number; events?: number; bad?: number; duplicates?: number }): void {
     this.statements.bump.run({
+      duplicates: delta.duplicates ?? 0,
       source: sourceId,
       done: delta.done ?? 0,
       failed: delta.failed ?? 0,
@@ -414,4 +447,12 @@ class SqliteStore implements Store {
       bad: delta.bad ?? 0,
     });
   }
+}
+
+function progressDelta(before: ObjectRecord | undefined, progress: ObjectProgress): { events: number; bad: number; duplicates: number } {
+  return {
+    events: progress.events - (before?.events ?? 0),
+    bad: progress.badLines - (before?.bad_lines ?? 0),
+    duplicates: progress.duplicates - (before?.duplicates ?? 0),
+  };
 }

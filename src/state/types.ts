@@ -12,6 +12,8 @@ export interface LedgerRow {
   /** Events delivered so far; for an object in progress, where a retry resumes. */
   events: number;
   badLines: number;
+  /** Events dropped as repeats (dedup); like bad lines they hold positions in the object. */
+  duplicates: number;
   attempts: number;
   lastError: string | null;
   nextAttemptMs: number | null;
@@ -36,6 +38,16 @@ export interface SourceRow {
   objectsSkipped: number;
   events: number;
   badLines: number;
+  duplicates: number;
+}
+
+/** What has been delivered of one object, committed together with the dedup keys of those events. */
+export interface ObjectProgress {
+  events: number;
+  badLines: number;
+  duplicates: number;
+  /** Dedup keys of the events just delivered, remembered from `nowMs` on. */
+  dedupKeys?: string[];
 }
 
 export interface PartitionRow {
@@ -84,8 +96,12 @@ export interface Store {
   requeueFailed(sourceId: string, key?: string): number;
   beginObject(sourceId: string, partition: string, object: ObjectInfo, nowMs: number): LedgerRow;
   /** Records delivered events of an object still in progress (a crash resumes after them). */
-  recordProgress(sourceId: string, key: string, events: number, badLines: number, nowMs: number): void;
-  completeObject(sourceId: string, key: string, events: number, badLines: number, nowMs: number): void;
+  recordProgress(sourceId: string, key: string, progress: ObjectProgress, nowMs: number): void;
+  completeObject(sourceId: string, key: string, progress: ObjectProgress, nowMs: number): void;
+  /** Which of `keys` were delivered at or after `sinceMs` (the dedup window). */
+  seenDedupKeys(sourceId: string, keys: string[], sinceMs: number): Set<string>;
+  /** Forgets dedup keys older than `beforeMs`; returns how many. */
+  pruneDedupKeys(sourceId: string, beforeMs: number): number;
   failObjectAttempt(sourceId: string, key: string, error: string, maxAttempts: number, nowMs: number): LedgerRow;
   noteTransientError(sourceId: string, key: string, error: string, nowMs: number): void;
   skipObjects(sourceId: string, partition: string, objects: ObjectInfo[], reason: string, nowMs: number): void;

@@ -6,12 +6,14 @@ export class MemorySink implements Sink {
   readonly description = 'memory';
   readonly lines: string[] = [];
   failing = false;
+  /** Fails every write after this many have succeeded (a receiver that dies mid-object). */
+  failAfterWrites = Infinity;
   writes = 0;
 
   readonly records: OutputRecord[] = [];
 
   async write(records: OutputRecord[]): Promise<void> {
-    if (this.failing) throw new SinkError('memory sink told to fail');
+    if (this.failing || this.writes >= this.failAfterWrites) throw new SinkError('memory sink told to fail');
     this.writes += 1;
     this.records.push(...records);
     for (const record of records) this.lines.push(record.line);
