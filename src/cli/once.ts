@@ -21,7 +21,7 @@ export function registerOnce(program: Command): void {
       // Info lines would tear the progress bar apart; warnings and errors still show.
       const log = loggerFor(config, showBar && !options.logLevel ? { ...options, logLevel: 'warn' } : options);
       const store = openStore(config);
-      const sink = createSink(config.collector.output);
+      const sink = createSink({ collector: config.collector, trust: config.trust, log });
       const collector = new Collector(config, { store, sink, log, clock: systemClock });
 
       const controller = new AbortController();

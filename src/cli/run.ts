@@ -15,7 +15,7 @@ export function registerRun(program: Command): void {
       const config = loadConfigOrExplain(options);
       const log = loggerFor(config, options);
       const store = openStore(config);
-      const sink = createSink(config.collector.output);
+      const sink = createSink({ collector: config.collector, trust: config.trust, log });
       const collector = new Collector(config, {
         store,
         sink,

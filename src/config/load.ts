@@ -46,6 +46,10 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): L
   const collectorFile = path.join(absoluteDir, 's3pull.yaml');
   const collectorRaw = existsSync(collectorFile) ? readYaml(collectorFile, problems) : {};
   const collectorParsed = validate(collectorSchema, collectorRaw, collectorFile, absoluteDir, env, problems);
+  const collectorLiterals = literalSecretFields(collectorRaw);
+  if (collectorLiterals.length > 0 && existsSync(collectorFile) && (statSync(collectorFile).mode & 0o004) !== 0) {
+    warnings.push(`${relative(collectorFile)}: holds a literal secret (${collectorLiterals.join(', ')}) and is readable by every user; use \${env:NAME} or \${file:PATH}, or chmod o-r ${relative(collectorFile)}`);
+  }
 
   const sourcesDir = path.join(absoluteDir, 'sources.d');
   const sourceFiles = existsSync(sourcesDir)
@@ -94,7 +98,7 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): L
       // Paths in s3pull.yaml are relative to the config folder, so that a config works from any cwd.
       state: path.resolve(absoluteDir, collector.state),
       certs_dir: path.resolve(absoluteDir, collector.certs_dir),
-      output: collector.output.type === 'file' ? { ...collector.output, path: path.resolve(absoluteDir, collector.output.path) } : collector.output,
+      output: resolveOutputPaths(collector.output, absoluteDir),
     },
     sources,
     warnings,
@@ -191,4 +195,13 @@ function relative(file: string): string {
 function isLoopback(url: string): boolean {
   const host = new URL(url).hostname;
   return host === 'localhost' || host.startsWith('127.') || host === '[::1]';
+}
+
+function resolveOutputPaths(output: CollectorConfig['output'], dir: string): CollectorConfig['output'] {
+  if (output.type === 'file') return { ...output, path: path.resolve(dir, output.path) };
+  if (output.type === 'syslog' && output.tls) {
+    const { cert, key } = output.tls;
+    return { ...output, tls: { ...output.tls, ...(cert ? { cert: path.resolve(dir, cert) } : {}), ...(key ? { key: path.resolve(dir, key) } : {}) } };
+  }
+  return output;
 }

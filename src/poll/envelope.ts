@@ -57,8 +57,9 @@ export class EnvelopeWriter {
     const shownTime = time ?? this.fallbackTime;
     let derived = '';
     if (fields) for (const name in fields) derived += `,${JSON.stringify(name)}:${JSON.stringify(fields[name])}`;
-    const line = `{"id":"${id}","time":${JSON.stringify(shownTime)}${this.middle}${derived},"event":${JSON.stringify(event)}}`;
-    return { id, time: shownTime, source: this.context.source, sourceId: this.context.sourceId, format: this.context.format, line };
+    const head = `{"id":"${id}","time":${JSON.stringify(shownTime)}${this.middle}${derived},"event":`;
+    const line = `${head}${JSON.stringify(event)}}`;
+    return { id, time: shownTime, source: this.context.source, sourceId: this.context.sourceId, format: this.context.format, line, eventOffset: head.length };
   }
 
   line(position: number, event: Record<string, unknown>, time: string | undefined, fields?: Record<string, string>): string {

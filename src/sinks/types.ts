@@ -14,6 +14,13 @@ export interface OutputRecord {
   sourceId: string;
   format: string;
   line: string;
+  /** Where the event's own JSON begins in `line` (it ends one character before the end). */
+  eventOffset: number;
+}
+
+/** The event as the format read it (the record as AWS wrote it), without the envelope. */
+export function eventJson(record: OutputRecord): string {
+  return record.line.slice(record.eventOffset, -1);
 }
 
 /**

@@ -32,7 +32,7 @@ export class MemorySink implements Sink {
   }
 }
 
-/** Output records around ready-made lines, for sink tests. */
+/** Output records around ready-made events (JSON texts), for sink tests. */
 export function recordsOf(lines: string[], source = 'test-source'): OutputRecord[] {
   return lines.map((line, index) => ({
     id: `id${index}`,
@@ -40,6 +40,7 @@ export function recordsOf(lines: string[], source = 'test-source'): OutputRecord
     source,
     sourceId: source,
     format: 'lines',
-    line,
+    line: `{"id":"id${index}","event":${line}}`,
+    eventOffset: `{"id":"id${index}","event":`.length,
   }));
 }

@@ -1,0 +1,179 @@
+import { gzipSync } from 'node:zlib';
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import type { HttpOutputConfig, ProxyServerConfig } from '../config/schema.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../log/logger.js';
+import { noProxyMatcher } from '../net/proxy.js';
+import type { OutputRecord, Sink } from './types.js';
+import { DeliveryRetrier, PermanentDeliveryError, RetryAfterError } from './retry.js';
+import { readBulkResponse, shapeFor, type Shape } from './http-shapes.js';
+
+export interface HttpSinkDependencies {
+  clock: Clock;
+  log: Logger;
+  ca?: string[] | undefined;
+  proxy: ProxyServerConfig | 'none';
+}
+
+const USER_AGENT = 's3pull/0.1';
+
+/**
+ * Batched POSTs of events to an HTTP receiver (NDJSON, Splunk HEC, Elasticsearch _bulk), gzipped.
+ * A batch resolves only when the receiver answered 2xx for every event of it (for _bulk: each item
+ * created, or already there); a receiver that is down or busy is retried with backoff, honouring
+ * Retry-After, for up to retry_timeout.
+ */
+export class HttpSink implements Sink {
+  readonly description: string;
+  private readonly url: URL;
+  private readonly shape: Shape;
+  private readonly dispatcher: Dispatcher;
+  private readonly headers: Record<string, string>;
+  private readonly retrier: DeliveryRetrier;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly config: HttpOutputConfig,
+    private readonly deps: HttpSinkDependencies,
+  ) {
+    this.shape = shapeFor(config);
+    const url = new URL(config.url);
+    if ((url.pathname === '/' || url.pathname === '') && this.shape.defaultPath) url.pathname = this.shape.defaultPath;
+    if (config.shape === 'elasticsearch' && config.elasticsearch.pipeline) url.searchParams.set('pipeline', config.elasticsearch.pipeline);
+    this.url = url;
+    this.description = `http ${url.origin}${url.pathname} (${config.shape})`;
+    this.dispatcher = dispatcherFor(url, deps.proxy, deps.ca);
+    this.headers = {
+      'user-agent': USER_AGENT,
+      'content-type': this.shape.contentType,
+      ...(config.gzip ? { 'content-encoding': 'gzip' } : {}),
+      ...authorization(config.auth),
+      ...config.headers,
+    };
+    this.retrier = new DeliveryRetrier({ clock: deps.clock, log: deps.log, target: this.description, timeoutMs: config.retry_timeout });
+  }
+
+  write(records: OutputRecord[], signal?: AbortSignal): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    const result = this.queue.then(async () => {
+      for (const chunk of this.chunks(records)) await this.send(chunk, signal);
+    });
+    this.queue = result.catch(() => {});
+    return result;
+  }
+
+  async reopen(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.dispatcher.close();
+  }
+
+  /** Requests of at most max_events events and about max_bytes of body. */
+  private *chunks(records: OutputRecord[]): Iterable<string[]> {
+    let chunk: string[] = [];
+    let bytes = 0;
+    for (const record of records) {
+      const encoded = this.shape.encode(record);
+      if (chunk.length > 0 && (chunk.length >= this.config.max_events || bytes + encoded.length > this.config.max_bytes)) {
+        yield chunk;
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(encoded);
+      bytes += encoded.length;
+    }
+    if (chunk.length > 0) yield chunk;
+  }
+
+  private async send(items: string[], signal: AbortSignal | undefined): Promise<void> {
+    let pending = items;
+    await this.retrier.run(async () => {
+      pending = await this.post(pending, signal);
+      if (pending.length > 0) throw new Error(`${pending.length} of the batch's events were refused for now (HTTP 429 or 5xx per item)`);
+    }, signal);
+  }
+
+  /** One POST; returns the items to send again (_bulk items refused for a passing reason). */
+  private async post(items: string[], signal: AbortSignal | undefined): Promise<string[]> {
+    const text = items.join('');
+    const body = this.config.gzip ? gzipSync(text) : Buffer.from(text);
+    const response = await request(this.url, {
+      method: 'POST',
+      headers: { ...this.headers, 'content-length': String(body.length) },
+      body,
+      dispatcher: this.dispatcher,
+      headersTimeout: this.config.timeout,
+      bodyTimeout: this.config.timeout,
+      signal,
+    });
+    const answer = await response.body.text();
+    const status = response.statusCode;
+    if (status >= 200 && status < 300) {
+      if (this.config.shape !== 'elasticsearch') return [];
+      const outcome = readBulkResponse(parseJson(answer));
+      if (outcome.rejected) {
+        throw new PermanentDeliveryError(`Elasticsearch refused an event (HTTP ${outcome.rejected.status}, ${outcome.rejected.reason}); fix the index mapping or pipeline, then s3pull retry`);
+      }
+      return outcome.retry.map((position) => items[position]!);
+    }
+    const excerpt = answer.slice(0, 300).replace(/\s+/g, ' ');
+    if (status === 401 || status === 403) {
+      throw new PermanentDeliveryError(`the receiver refused the credentials (HTTP ${status}${excerpt ? `: ${excerpt}` : ''}); check the output's auth`);
+    }
+    if (status === 413 && items.length > 1) {
+      // Too large for the receiver: send it in halves, each retried on its own.
+      const half = Math.ceil(items.length / 2);
+      return [...(await this.post(items.slice(0, half), signal)), ...(await this.post(items.slice(half), signal))];
+    }
+    if (status === 408 || status === 429 || status >= 500) {
+      const retryAfter = retryAfterMs(response.headers['retry-after']);
+      const message = `HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`;
+      throw retryAfter === undefined ? new Error(message) : new RetryAfterError(message, retryAfter);
+    }
+    throw new PermanentDeliveryError(`the receiver refused the request (HTTP ${status}${excerpt ? `: ${excerpt}` : ''})${status === 413 ? '; lower max_bytes' : status === 404 ? '; check the output url' : ''}`);
+  }
+}
+
+function dispatcherFor(url: URL, proxy: ProxyServerConfig | 'none', ca: string[] | undefined): Dispatcher {
+  const tls = ca ? { ca } : {};
+  const bypass = proxy === 'none' || noProxyMatcher(proxy.no_proxy ?? (process.env.NO_PROXY ?? process.env.no_proxy ?? '').split(/[\s,]+/).filter(Boolean))(url);
+  if (bypass) return new Agent({ connect: tls });
+  return new ProxyAgent({
+    uri: proxy.url,
+    ...(proxy.username ? { token: `Basic ${Buffer.from(`${proxy.username}:${proxy.password ?? ''}`).toString('base64')}` } : {}),
+    requestTls: tls,
+    proxyTls: tls,
+  });
+}
+
+function authorization(auth: HttpOutputConfig['auth']): Record<string, string> {
+  switch (auth?.type) {
+    case undefined:
+      return {};
+    case 'bearer':
+      return { authorization: `Bearer ${auth.token}` };
+    case 'basic':
+      return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` };
+    case 'splunk':
+      return { authorization: `Splunk ${auth.token}` };
+    case 'api_key':
+      return { authorization: `ApiKey ${auth.token}` };
+  }
+}
+
+function retryAfterMs(value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

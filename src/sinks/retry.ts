@@ -1,0 +1,69 @@
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../log/logger.js';
+import { SinkError, errorMessage } from '../util/errors.js';
+
+/** A delivery failure that retrying cannot fix (refused credentials, a mapping error): given up at once. */
+export class PermanentDeliveryError extends Error {
+  override readonly name = 'PermanentDeliveryError';
+}
+
+/** A failure the receiver asked us to wait out (HTTP 429/503 with Retry-After). */
+export class RetryAfterError extends Error {
+  override readonly name = 'RetryAfterError';
+  constructor(message: string, readonly retryAfterMs: number) {
+    super(message);
+  }
+}
+
+export interface RetryPolicy {
+  clock: Clock;
+  log: Logger;
+  /** What is being delivered to, for messages ("syslog tcp://siem:514"). */
+  target: string;
+  /** How long one batch is retried before the poll gives up (its marker stays). */
+  timeoutMs: number;
+  firstDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+/**
+ * Delivers with exponential backoff while the receiver is down, so that a restart of the SIEM
+ * pauses the sources instead of failing them; after `timeoutMs` the batch fails as a SinkError,
+ * which ends the poll with the marker kept (the next poll starts over from it).
+ */
+export class DeliveryRetrier {
+  private outage: { sinceMs: number } | undefined;
+
+  constructor(private readonly policy: RetryPolicy) {}
+
+  async run<T>(attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const { clock, log, target } = this.policy;
+    const startedMs = clock.now();
+    let delayMs = this.policy.firstDelayMs ?? 500;
+    for (let tries = 1; ; tries += 1) {
+      try {
+        const result = await attempt();
+        if (this.outage) {
+          log.info('output receiver is back; sources go on', { output: target, down_for_s: Math.round((clock.now() - this.outage.sinceMs) / 1000) });
+          this.outage = undefined;
+        }
+        return result;
+      } catch (error) {
+        if (error instanceof PermanentDeliveryError) throw new SinkError(`${target}: ${error.message}`, { cause: error });
+        const message = errorMessage(error);
+        const waitMs = error instanceof RetryAfterError ? Math.max(error.retryAfterMs, delayMs) : delayMs;
+        if (clock.now() - startedMs + waitMs > this.policy.timeoutMs || signal?.aborted) {
+          throw new SinkError(`${target}: ${message} (tried ${tries} times over ${Math.round((clock.now() - startedMs) / 1000)} s; the marker stays and the next poll tries again)`, { cause: error });
+        }
+        if (!this.outage) {
+          this.outage = { sinceMs: clock.now() };
+          log.warn('output receiver unavailable: sources pause and retry, nothing is lost', { output: target, error: message });
+        } else {
+          log.debug('output still unavailable', { output: target, error: message, retry_in_ms: waitMs });
+        }
+        await clock.sleep(waitMs, signal);
+        delayMs = Math.min(delayMs * 2, this.policy.maxDelayMs ?? 30_000);
+      }
+    }
+  }
+}

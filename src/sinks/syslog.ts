@@ -1,0 +1,185 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import type { SyslogOutputConfig } from '../config/schema.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../log/logger.js';
+import type { OutputRecord, Sink } from './types.js';
+import { DeliveryRetrier, PermanentDeliveryError } from './retry.js';
+import { datagram, frame, syslogFormatter, type MessageFormatter } from './syslog-format.js';
+
+export interface SyslogSinkDependencies {
+  clock: Clock;
+  log: Logger;
+  /** Extra CA certificates (certs_dir); Node's public roots stay trusted beside them. */
+  ca?: string[] | undefined;
+}
+
+/**
+ * Syslog over TCP, TLS or UDP. A batch resolves when every message of it was handed to the
+ * connection without error; when the receiver is down or the connection breaks, the whole batch is
+ * sent again on a new connection (at least once), for up to retry_timeout.
+ *
+ * Plain syslog has no acknowledgements: bytes the kernel accepted just before the receiver died are
+ * lost with it. The README says so and points to the http output where that matters.
+ */
+export class SyslogSink implements Sink {
+  readonly description: string;
+  private readonly format: MessageFormatter;
+  private readonly retrier: DeliveryRetrier;
+  private socket: Socket | undefined;
+  private udp: UdpSocket | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private truncatedTotal = 0;
+
+  constructor(
+    private readonly config: SyslogOutputConfig,
+    private readonly deps: SyslogSinkDependencies,
+  ) {
+    const port = this.port();
+    this.description = `syslog ${config.transport}://${config.host}:${port} (${config.protocol})`;
+    this.format = syslogFormatter(config);
+    this.retrier = new DeliveryRetrier({ clock: deps.clock, log: deps.log, target: this.description, timeoutMs: config.retry_timeout });
+  }
+
+  write(records: OutputRecord[], signal?: AbortSignal): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    // Formatted once: a retry sends the very same bytes.
+    const messages = records.map(this.format);
+    const result = this.queue.then(() => this.retrier.run(() => (this.config.transport === 'udp' ? this.sendDatagrams(messages) : this.sendStream(messages)), signal));
+    this.queue = result.catch(() => {});
+    return result;
+  }
+
+  async reopen(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.queue;
+    this.dropConnection();
+    const udp = this.udp;
+    this.udp = undefined;
+    if (udp) await new Promise<void>((resolve) => udp.close(() => resolve()));
+  }
+
+  private port(): number {
+    return this.config.port ?? (this.config.transport === 'tls' ? 6514 : 514);
+  }
+
+  private async sendStream(messages: string[]): Promise<void> {
+    const socket = await this.connection();
+    const bytes = Buffer.concat(messages.map((message) => frame(message, this.config.framing)));
+    await new Promise<void>((resolve, reject) => {
+      const onClose = () => reject(new Error('the receiver closed the connection'));
+      socket.once('close', onClose);
+      socket.write(bytes, (error) => {
+        socket.off('close', onClose);
+        if (error) reject(error);
+        else resolve();
+      });
+    }).catch((error: unknown) => {
+      this.dropConnection();
+      throw error;
+    });
+  }
+
+  private async sendDatagrams(messages: string[]): Promise<void> {
+    const udp = await this.udpSocket();
+    let truncated = 0;
+    for (const message of messages) {
+      const packet = datagram(message, this.config.udp_max_bytes);
+      if (packet.truncated) truncated += 1;
+      await new Promise<void>((resolve, reject) => udp.send(packet.bytes, (error) => (error ? reject(error) : resolve()))).catch((error: unknown) => {
+        // A connected UDP socket learns of "port unreachable" on a later send: start afresh.
+        this.udp = undefined;
+        udp.close();
+        throw error;
+      });
+    }
+    if (truncated > 0) {
+      this.truncatedTotal += truncated;
+      this.deps.log.warn('syslog udp: messages longer than udp_max_bytes were cut (use tcp or tls for whole events)', {
+        cut: truncated,
+        cut_total: this.truncatedTotal,
+        udp_max_bytes: this.config.udp_max_bytes,
+      });
+    }
+  }
+
+  private async udpSocket(): Promise<UdpSocket> {
+    if (this.udp) return this.udp;
+    const udp = createSocket(this.config.host.includes(':') ? 'udp6' : 'udp4');
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.connect(this.port(), this.config.host, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    });
+    udp.on('error', () => {
+      if (this.udp === udp) this.udp = undefined;
+    });
+    this.udp = udp;
+    return udp;
+  }
+
+  private async connection(): Promise<Socket> {
+    if (this.socket && !this.socket.destroyed && this.socket.writable) return this.socket;
+    this.dropConnection();
+    const { host, connect_timeout: timeoutMs } = this.config;
+    const port = this.port();
+    const socket =
+      this.config.transport === 'tls'
+        ? connectTls({
+            host,
+            port,
+            servername: this.config.tls?.server_name ?? (/^[\d.:]+$/.test(host) ? undefined : host),
+            ca: this.deps.ca,
+            cert: this.config.tls?.cert ? readFileSync(this.config.tls.cert) : undefined,
+            key: this.config.tls?.key ? readFileSync(this.config.tls.key) : undefined,
+          })
+        : connectTcp({ host, port });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`no connection within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      const onError = (error: Error & { code?: string }) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(describeConnectError(error, this.config.transport));
+      };
+      socket.once('error', onError);
+      socket.once(this.config.transport === 'tls' ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        resolve();
+      });
+    });
+    socket.setKeepAlive(true, 60_000);
+    // Errors after connecting surface on the next write; this keeps them from being unhandled.
+    socket.on('error', (error) => this.deps.log.debug('syslog connection error', { error: error.message }));
+    // A receiver sends nothing back; reading keeps a half-closed connection from lingering.
+    socket.on('data', () => {});
+    socket.on('end', () => socket.destroy());
+    this.socket = socket;
+    return socket;
+  }
+
+  private dropConnection(): void {
+    this.socket?.destroy();
+    this.socket = undefined;
+  }
+}
+
+const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
+function describeConnectError(error: Error & { code?: string }, transport: string): Error {
+  if (transport === 'tls' && error.code && UNTRUSTED.has(error.code)) {
+    // Not retried: a certificate does not fix itself. The fix is the CA folder, as for S3 endpoints.
+    return new PermanentDeliveryError(
+      `the receiver's TLS certificate is not trusted (${error.code}: ${error.message}); put its CA in certs_dir (s3pull certs fetch HOST:PORT shows and saves the chain)`,
+    );
+  }
+  return error;
+}

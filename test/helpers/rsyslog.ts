@@ -1,0 +1,138 @@
+/**
+ * A real rsyslogd (Debian's, installed by .ci/run) on loopback: plain TCP, TLS (gtls, under the
+ * test CA) and UDP inputs, writing every message it receives to a file, one line per message, with
+ * the header fields it parsed. Started by the tests that need it, as a child process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import path from 'node:path';
+import { freePort } from './moto.js';
+import { tempDir } from './source.js';
+import type { TestCa } from './tls.js';
+
+const RSYSLOGD = ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'].find((file) => existsSync(file));
+
+export interface ReceivedMessage {
+  hostname: string;
+  appName: string;
+  procId: string;
+  msgId: string;
+  timestamp: string;
+  pri: number;
+  msg: string;
+  input: string;
+}
+
+export interface Rsyslog {
+  tcpPort: number;
+  tlsPort: number;
+  udpPort: number;
+  /** Resolves with the messages once at least `count` have arrived (or fails after 20 s). */
+  waitForMessages(count: number): Promise<ReceivedMessage[]>;
+  messages(): ReceivedMessage[];
+  stop(): Promise<void>;
+  /** Starts it again on the same ports (after stop), as a SIEM restart would. */
+  start(): Promise<void>;
+}
+
+export async function startRsyslog(ca: TestCa): Promise<Rsyslog> {
+  if (!RSYSLOGD) throw new Error('rsyslogd is missing: bash .ci/run installs it (apt-get install rsyslog rsyslog-gnutls)');
+  const dir = tempDir('s3pull-rsyslog-');
+  const out = path.join(dir, 'received.log');
+  const [tcpPort, tlsPort, udpPort] = [await freePort(), await freePort(), await freePort()];
+  const conf = path.join(dir, 'rsyslog.conf');
+  writeFileSync(
+    conf,
+    `global(workDirectory="${dir}" maxMessageSize="1m"
+  defaultNetstreamDriverCAFile="${path.join(ca.dir, 'ca.pem')}"
+  defaultNetstreamDriverCertFile="${path.join(ca.dir, 'server.pem')}"
+  defaultNetstreamDriverKeyFile="${path.join(ca.dir, 'server.key')}")
+module(load="imtcp" maxSessions="50")
+module(load="imudp")
+input(type="imtcp" port="${tcpPort}" address="127.0.0.1" name="tcp")
+input(type="imtcp" port="${tlsPort}" address="127.0.0.1" name="tls" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
+input(type="imudp" port="${udpPort}" address="127.0.0.1" name="udp")
+template(name="fields" type="list") {
+  property(name="hostname") constant(value="\\t")
+  property(name="app-name") constant(value="\\t")
+  property(name="procid") constant(value="\\t")
+  property(name="msgid") constant(value="\\t")
+  property(name="timereported" dateFormat="rfc3339") constant(value="\\t")
+  property(name="pri") constant(value="\\t")
+  property(name="inputname") constant(value="\\t")
+  property(name="msg" format="json") constant(value="\\n")
+}
+*.* action(type="omfile" file="${out}" template="fields" flushOnTXEnd="on" asyncWriting="off")
+`,
+  );
+  let child: ChildProcess | undefined;
+  let stderr = '';
+
+  const start = async () => {
+    stderr = '';
+    child = spawn(RSYSLOGD, ['-n', '-f', conf, '-i', path.join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`rsyslogd exited with ${code}:\n${stderr}`))));
+    // Ready when both stream inputs accept connections.
+    await Promise.race([exited, (async () => {
+      for (const port of [tcpPort, tlsPort]) await untilListening(port);
+    })()]);
+  };
+
+  const messages = (): ReceivedMessage[] => {
+    if (!existsSync(out)) return [];
+    return readFileSync(out, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [hostname, appName, procId, msgId, timestamp, pri, input, msg] = line.split('\t');
+        // The msg property is written JSON-escaped so that the file stays one line per message.
+        return { hostname: hostname!, appName: appName!, procId: procId!, msgId: msgId!, timestamp: timestamp!, pri: Number(pri), input: input!, msg: JSON.parse(`"${msg}"`).trimStart() };
+      });
+  };
+
+  await start();
+  return {
+    tcpPort,
+    tlsPort,
+    udpPort,
+    messages,
+    async waitForMessages(count) {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const received = messages();
+        if (received.length >= count) return received;
+        if (Date.now() > deadline) throw new Error(`rsyslog received ${received.length} of ${count} messages in 20 s:\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async stop() {
+      const running = child;
+      child = undefined;
+      if (!running || running.exitCode !== null) return;
+      const gone = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+      running.kill('SIGTERM');
+      await gone;
+    },
+    start,
+  };
+}
+
+async function untilListening(port: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`rsyslogd did not listen on ${port} within 15 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
