@@ -5,7 +5,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import { noProxyMatcher } from '../net/proxy.js';
 import type { OutputRecord, Sink } from './types.js';
-import { DeliveryRetrier, PermanentDeliveryError, RetryAfterError } from './retry.js';
+import { DeliveryRetrier, PermanentDeliveryError, RejectedEventsError, RetryAfterError, untrustedCertificate } from './retry.js';
 import { readBulkResponse, shapeFor, type Shape } from './http-shapes.js';
 
 export interface HttpSinkDependencies {
@@ -106,6 +106,8 @@ export class HttpSink implements Sink {
       headersTimeout: this.config.timeout,
       bodyTimeout: this.config.timeout,
       signal,
+    }).catch((error: unknown) => {
+      throw untrustedCertificate(error) ?? error;
     });
     const answer = await response.body.text();
     const status = response.statusCode;
@@ -113,7 +115,7 @@ export class HttpSink implements Sink {
       if (this.config.shape !== 'elasticsearch') return [];
       const outcome = readBulkResponse(parseJson(answer));
       if (outcome.rejected) {
-        throw new PermanentDeliveryError(`Elasticsearch refused an event (HTTP ${outcome.rejected.status}, ${outcome.rejected.reason}); fix the index mapping or pipeline, then s3pull retry`);
+        throw new RejectedEventsError(`Elasticsearch refused an event (HTTP ${outcome.rejected.status}, ${outcome.rejected.reason}); fix the index mapping or pipeline, then s3pull retry`);
       }
       return outcome.retry.map((position) => items[position]!);
     }

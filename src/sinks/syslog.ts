@@ -6,7 +6,7 @@ import type { SyslogOutputConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import type { OutputRecord, Sink } from './types.js';
-import { DeliveryRetrier, PermanentDeliveryError } from './retry.js';
+import { DeliveryRetrier, untrustedCertificate } from './retry.js';
 import { datagram, frame, syslogFormatter, type MessageFormatter } from './syslog-format.js';
 
 export interface SyslogSinkDependencies {
@@ -144,7 +144,7 @@ export class SyslogSink implements Sink {
         socket.destroy();
         reject(new Error(`no connection within ${timeoutMs / 1000} s`));
       }, timeoutMs);
-      const onError = (error: Error & { code?: string }) => {
+      const onError = (error: Error) => {
         clearTimeout(timer);
         socket.destroy();
         reject(describeConnectError(error, this.config.transport));
@@ -172,14 +172,6 @@ export class SyslogSink implements Sink {
   }
 }
 
-const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']);
-
-function describeConnectError(error: Error & { code?: string }, transport: string): Error {
-  if (transport === 'tls' && error.code && UNTRUSTED.has(error.code)) {
-    // Not retried: a certificate does not fix itself. The fix is the CA folder, as for S3 endpoints.
-    return new PermanentDeliveryError(
-      `the receiver's TLS certificate is not trusted (${error.code}: ${error.message}); put its CA in certs_dir (s3pull certs fetch HOST:PORT shows and saves the chain)`,
-    );
-  }
-  return error;
+function describeConnectError(error: Error, transport: string): Error {
+  return (transport === 'tls' && untrustedCertificate(error)) || error;
 }

@@ -1,0 +1,157 @@
+import { expect } from 'chai';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { freshTrailBucket, type Harness } from '../helpers/harness.js';
+import { putObjects, cloudTrailFile, trailKey } from '../helpers/s3.js';
+import { testSource } from '../helpers/source.js';
+import { startRsyslog, type Rsyslog } from '../helpers/rsyslog.js';
+import { makeTestCa, type TestCa } from '../helpers/tls.js';
+import { runCli, writeConfig } from '../helpers/cli.js';
+import { motoEndpoint } from '../helpers/moto.js';
+import { createS3Bucket, s3BucketOptionsFor } from '../../src/aws/s3-bucket.js';
+import { pollSource, type PollResult } from '../../src/poll/poll-source.js';
+import { SyslogSink } from '../../src/sinks/syslog.js';
+import { syslogOutputSchema } from '../../src/config/schema.js';
+import { createLogger, silentLogger, type Logger } from '../../src/log/logger.js';
+import { systemClock, type Clock } from '../../src/util/clock.js';
+import type { LoadedSource } from '../../src/config/load.js';
+import { PassThrough } from 'node:stream';
+
+/** A clock whose sleeps (the sink's backoff) run a hook first: a test can act while the sink waits. */
+class HookedClock implements Clock {
+  sleeps = 0;
+  constructor(private readonly onSleep: (count: number) => Promise<void>, private advanceMs = 0) {}
+  private offset = 0;
+  now(): number {
+    return Date.now() + this.offset;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.sleeps += 1;
+    this.offset += this.advanceMs || ms;
+    await this.onSleep(this.sleeps);
+  }
+}
+
+describe('syslog output into a real rsyslog', function () {
+  let ca: TestCa;
+  let rsyslog: Rsyslog;
+  let h: Harness;
+  before(async () => {
+    ca = makeTestCa();
+    rsyslog = await startRsyslog(ca);
+  });
+  after(async () => rsyslog.stop());
+  beforeEach(async () => {
+    h = await freshTrailBucket();
+  });
+  afterEach(() => h.close());
+
+  const received = () => rsyslog.messages().length;
+  async function pollInto(source: LoadedSource, output: Record<string, unknown>, options: { clock?: Clock; log?: Logger } = {}): Promise<PollResult> {
+    const sink = new SyslogSink(syslogOutputSchema.parse({ type: 'syslog', host: '127.0.0.1', ...output }), { clock: options.clock ?? systemClock, log: options.log ?? silentLogger, ca: [ca.caPem] });
+    const bucket = createS3Bucket(s3BucketOptionsFor(source));
+    try {
+      return await pollSource(source, { store: h.store, sink, bucket, clock: options.clock ?? systemClock, log: silentLogger }, new AbortController().signal);
+    } finally {
+      bucket.destroy();
+      await sink.close();
+    }
+  }
+
+  it('RFC 5424 over TCP, octet-counted: every event arrives whole, HOSTNAME from identifier_pattern, MSGID the format', async () => {
+    await putObjects('trail-bucket', [
+      { key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 700) },
+      { key: trailKey('2026/11/23', '20261123T1005Z', 'bbbb'), body: cloudTrailFile('b', 3) },
+    ]);
+    const before = received();
+    const source = testSource({ identifier_pattern: 'AWSLogs/(?<account>\\d{12})/CloudTrail/(?<region>[^/]+)/' });
+    const result = await pollInto(source, { port: rsyslog.tcpPort });
+    expect(result.events).to.equal(703);
+    const messages = (await rsyslog.waitForMessages(before + 703)).slice(before);
+    expect(messages).to.have.length(703);
+    const envelopes = messages.map((message) => JSON.parse(message.msg));
+    expect(new Set(envelopes.map((envelope) => envelope.event.eventID)).size).to.equal(703);
+    expect(messages[0]).to.include({ hostname: '111122223333-us-east-1', appName: 's3pull', msgId: 'cloudtrail', input: 'tcp', pri: 134 });
+    expect(messages[0]!.timestamp).to.match(/^2026-11-23T10:00:00/);
+    expect(envelopes[0]).to.include({ source: '111122223333-us-east-1', source_id: 'trail', category: 'data_access', outcome: 'success' });
+  });
+
+  it('RFC 3164 over TCP with line-feed framing, the record alone as message, a templated APP-NAME', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 2) }]);
+    const before = received();
+    await pollInto(testSource(), { port: rsyslog.tcpPort, protocol: 'rfc3164', framing: 'lf', message: 'event', app_name: 'aws-{format}', hostname: 'collector-1', facility: 'local4', severity: 'notice' });
+    const messages = (await rsyslog.waitForMessages(before + 2)).slice(before);
+    expect(messages[0]).to.include({ hostname: 'collector-1', appName: 'aws-cloudtrail', pri: 20 * 8 + 5 });
+    expect(JSON.parse(messages[0]!.msg)).to.include({ eventID: 'a-0', eventName: 'GetObject' });
+  });
+
+  it('TLS under the CA from certs_dir (s3pull once); without the CA it names the certificate and keeps the marker', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 5) }]);
+    const collector = `state: state.db\ncerts_dir: certs\noutput: { type: syslog, transport: tls, host: localhost, port: ${rsyslog.tlsPort}, retry_timeout: 5s }\n`;
+    const source = `id: trail\nbucket: trail-bucket\nprefix: AWSLogs/111122223333/CloudTrail/us-east-1/\nregion: us-east-1\nendpoint: ${motoEndpoint()}\npath_style: true\nauth: { type: access_key, access_key_id: AKIATESTKEY, secret_access_key: testing }\nformat: cloudtrail\n`;
+    const dir = writeConfig(collector, { 'trail.yaml': source });
+    const before = received();
+
+    const refused = await runCli(['once', '--config', dir, '--no-progress']);
+    expect(refused.code).to.equal(1);
+    expect(refused.stdout + refused.stderr).to.contain("the receiver's TLS certificate is not trusted").and.contain('certs_dir');
+    expect(received()).to.equal(before);
+
+    mkdirSync(path.join(dir, 'certs'), { recursive: true });
+    copyFileSync(path.join(ca.dir, 'ca.pem'), path.join(dir, 'certs', 'test-ca.pem'));
+    const accepted = await runCli(['once', '--config', dir, '--no-progress']);
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    const messages = (await rsyslog.waitForMessages(before + 5)).slice(before);
+    expect(messages.map((message) => JSON.parse(message.msg).event.eventID)).to.deep.equal(['a-0', 'a-1', 'a-2', 'a-3', 'a-4']);
+    expect(messages.every((message) => message.input === 'tls')).to.equal(true);
+  });
+
+  it('a receiver that is down pauses the poll; when it is back everything arrives, nothing lost', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 1200) }]);
+    const before = received();
+    await rsyslog.stop();
+    // The sink's first backoff is where the receiver comes back, as a restarted SIEM would.
+    const clock = new HookedClock(async (count) => {
+      if (count === 2) await rsyslog.start();
+    });
+    const logLines = new PassThrough();
+    let logText = '';
+    logLines.on('data', (chunk: Buffer) => (logText += chunk.toString()));
+    const result = await pollInto(testSource(), { port: rsyslog.tcpPort }, { clock, log: createLogger({ level: 'info', format: 'json', stream: logLines }) });
+    expect(result.status).to.equal('ok');
+    expect(clock.sleeps).to.be.greaterThanOrEqual(2);
+    expect(logText).to.contain('output receiver unavailable').and.contain('output receiver is back');
+    const ids = (await rsyslog.waitForMessages(before + 1200)).slice(before).map((message) => JSON.parse(message.msg).event.eventID);
+    expect(new Set(ids).size).to.equal(1200);
+  });
+
+  it('gives up after retry_timeout with the marker kept; the next poll delivers everything', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 10) }]);
+    const before = received();
+    await rsyslog.stop();
+    try {
+      const failed = await pollInto(testSource(), { port: rsyslog.tcpPort, retry_timeout: '60s' }, { clock: new HookedClock(async () => {}, 20_000) });
+      expect(failed.status).to.equal('failed');
+      expect(failed.errors[0]).to.match(/syslog tcp:\/\/127\.0\.0\.1:\d+ .*ECONNREFUSED.*the marker stays/);
+      expect(h.store.partitions('trail').every((partition) => partition.settledKey === '')).to.equal(true);
+    } finally {
+      await rsyslog.start();
+    }
+    const next = await pollInto(testSource(), { port: rsyslog.tcpPort });
+    expect(next.events).to.equal(10);
+    expect((await rsyslog.waitForMessages(before + 10)).slice(before)).to.have.length(10);
+  });
+
+  it('UDP: a message over udp_max_bytes is cut on a character boundary and counted', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 3) }]);
+    const before = received();
+    const logLines = new PassThrough();
+    let logText = '';
+    logLines.on('data', (chunk: Buffer) => (logText += chunk.toString()));
+    await pollInto(testSource(), { transport: 'udp', port: rsyslog.udpPort, udp_max_bytes: 480, message: 'envelope' }, { log: createLogger({ level: 'info', format: 'json', stream: logLines }) });
+    const messages = (await rsyslog.waitForMessages(before + 3)).slice(before);
+    expect(messages[0]!.input).to.equal('udp');
+    expect(Buffer.byteLength(messages[0]!.msg)).to.be.lessThan(480);
+    expect(logText).to.contain('messages longer than udp_max_bytes were cut').and.contain('"cut":3');
+  });
+});
