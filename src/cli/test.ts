@@ -11,7 +11,8 @@ import { sourceNamer } from '../poll/identifier.js';
 import { skipReason, type SkipReason } from '../poll/skip-rules.js';
 import { previewObject } from '../poll/preview.js';
 import { discoverPartitions } from '../poll/partitions.js';
-import { registerSecret, redact } from '../log/logger.js';
+import { registerSecret, redact, silentLogger } from '../log/logger.js';
+import { createSink } from '../sinks/index.js';
 import { secretsOf } from '../aws/credentials.js';
 import { fetchChain } from '../net/trust.js';
 import { S3PullError, errorMessage } from '../util/errors.js';
@@ -24,7 +25,7 @@ export function registerTest(program: Command): void {
   program
     .command('test')
     .argument('<source>', 'source id')
-    .description('check a source end to end and say what to fix: credentials, region, listing, one object read and parsed; exits 0 only when all pass')
+    .description('check a source end to end and say what to fix: credentials, region, listing, one object read and parsed, and the output reachable; exits 0 only when all pass')
     .action(async (id: string, _options: unknown, command: Command) => {
       const config = loadConfigOrExplain(command.optsWithGlobals<GlobalOptions>());
       const source = findSource(config, id);
@@ -138,6 +139,21 @@ export function registerTest(program: Command): void {
         if (!(error instanceof ExitCode)) throw error;
       } finally {
         bucket.destroy();
+      }
+      // The output is checked even when the source failed: both are needed, and both can be fixed now.
+      const sink = createSink({ collector: config.collector, trust: config.trust, log: silentLogger });
+      try {
+        if (sink.probe) {
+          const found = await sink.probe(signal);
+          say(found.ok, 'output', found.text);
+        } else {
+          say(true, 'output', sink.description);
+        }
+      } catch (error) {
+        failed = true;
+        say(false, 'output', errorMessage(error));
+      } finally {
+        await sink.close().catch(() => {});
       }
       process.stdout.write(failed ? `\n${source.id}: not working yet; fix what FAIL says and run s3pull test ${source.id} again\n` : `\n${source.id}: all checks passed\n`);
       if (failed) throw new ExitCode(1);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfigOrExplain, type GlobalOptions } from './context.js';
+import { describeOutput } from '../sinks/describe.js';
 
 export function registerValidate(program: Command): void {
   program
@@ -10,7 +11,7 @@ export function registerValidate(program: Command): void {
       for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
       const enabled = config.sources.filter((source) => source.enabled);
       process.stdout.write(
-        `configuration OK: ${config.dir}\n  output: ${config.collector.output.type === 'file' ? `file ${config.collector.output.path}` : 'stdout'}\n  state: ${config.collector.state}\n  sources: ${config.sources.length} (${enabled.length} enabled)\n`,
+        `configuration OK: ${config.dir}\n  output: ${describeOutput(config.collector.output)}\n  state: ${config.collector.state}\n  sources: ${config.sources.length} (${enabled.length} enabled)\n`,
       );
       for (const source of config.sources) {
         const when = source.schedule ? `cron "${source.schedule}"` : `every ${(source.recurrence ?? 0) / 60_000} min`;

@@ -37,6 +37,15 @@ export class FileSink implements Sink {
     return result;
   }
 
+  async probe(): Promise<{ ok: true; text: string }> {
+    try {
+      await this.ensureOpen();
+    } catch (error) {
+      throw new Error(`cannot write to ${this.file}: ${(error as Error).message}`);
+    }
+    return { ok: true, text: `file ${this.file}: writable` };
+  }
+
   reopen(): Promise<void> {
     const result = this.queue.then(() => this.closeHandle());
     this.queue = result.catch(() => {});

@@ -41,7 +41,7 @@ export class HttpSink implements Sink {
     if ((url.pathname === '/' || url.pathname === '') && this.shape.defaultPath) url.pathname = this.shape.defaultPath;
     if (config.shape === 'elasticsearch' && config.elasticsearch.pipeline) url.searchParams.set('pipeline', config.elasticsearch.pipeline);
     this.url = url;
-    this.description = `http ${url.origin}${url.pathname} (${config.shape})`;
+    this.description = `http ${url.origin}${url.pathname} (${config.shape})`; // the path actually posted to
     this.dispatcher = dispatcherFor(url, deps.proxy, deps.ca);
     this.headers = {
       'user-agent': USER_AGENT,
@@ -60,6 +60,29 @@ export class HttpSink implements Sink {
     });
     this.queue = result.catch(() => {});
     return result;
+  }
+
+  /**
+   * Asks without sending events: Splunk HEC answers an empty POST with "No data" (so the token was
+   * taken), Elasticsearch answers GET / with its version; anything else gets a HEAD.
+   */
+  async probe(signal: AbortSignal): Promise<{ ok: true | 'warn'; text: string }> {
+    const { method, url } =
+      this.config.shape === 'splunk_hec' ? { method: 'POST' as const, url: this.url } : this.config.shape === 'elasticsearch' ? { method: 'GET' as const, url: new URL('/', this.url) } : { method: 'HEAD' as const, url: this.url };
+    const { 'content-encoding': _encoding, ...headers } = this.headers;
+    let status: number;
+    let answer: string;
+    try {
+      const response = await request(url, { method, headers: method === 'POST' ? { ...headers, 'content-length': '0' } : headers, dispatcher: this.dispatcher, signal, headersTimeout: this.config.timeout });
+      status = response.statusCode;
+      answer = (await response.body.text()).slice(0, 200).replace(/\s+/g, ' ');
+    } catch (error) {
+      throw new Error(`${this.description}: ${(untrustedCertificate(error) ?? (error as Error)).message}`);
+    }
+    if (status === 401 || status === 403) throw new Error(`${this.description}: the receiver refused the credentials (HTTP ${status}${answer ? `: ${answer}` : ''}); check the output's auth`);
+    if (this.config.shape === 'splunk_hec' && (status === 400 || status < 300)) return { ok: true, text: `${this.description}: HEC took the token (${answer || `HTTP ${status}`})` };
+    if (status >= 500 || status === 404) throw new Error(`${this.description}: HTTP ${status}${answer ? `: ${answer}` : ''}${status === 404 ? '; check the output url' : ''}`);
+    return { ok: true, text: `${this.description}: reachable (HTTP ${status})` };
   }
 
   async reopen(): Promise<void> {}

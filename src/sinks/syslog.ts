@@ -7,6 +7,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import type { OutputRecord, Sink } from './types.js';
 import { DeliveryRetrier, untrustedCertificate } from './retry.js';
+import { describeOutput, syslogPort } from './describe.js';
 import { datagram, frame, syslogFormatter, type MessageFormatter } from './syslog-format.js';
 
 export interface SyslogSinkDependencies {
@@ -37,8 +38,7 @@ export class SyslogSink implements Sink {
     private readonly config: SyslogOutputConfig,
     private readonly deps: SyslogSinkDependencies,
   ) {
-    const port = this.port();
-    this.description = `syslog ${config.transport}://${config.host}:${port} (${config.protocol})`;
+    this.description = describeOutput(config);
     this.format = syslogFormatter(config);
     this.retrier = new DeliveryRetrier({ clock: deps.clock, log: deps.log, target: this.description, timeoutMs: config.retry_timeout });
   }
@@ -52,6 +52,18 @@ export class SyslogSink implements Sink {
     return result;
   }
 
+  async probe(): Promise<{ ok: true | 'warn'; text: string }> {
+    if (this.config.transport === 'udp') return { ok: 'warn', text: `${this.description}: UDP has no answer, so nothing can be checked; tcp or tls can be` };
+    try {
+      await this.connection();
+    } catch (error) {
+      throw new Error(`${this.description}: ${(error as Error).message}`);
+    } finally {
+      this.dropConnection();
+    }
+    return { ok: true, text: `${this.description}: connected${this.config.transport === 'tls' ? ', certificate verified' : ''}` };
+  }
+
   async reopen(): Promise<void> {}
 
   async close(): Promise<void> {
@@ -63,7 +75,7 @@ export class SyslogSink implements Sink {
   }
 
   private port(): number {
-    return this.config.port ?? (this.config.transport === 'tls' ? 6514 : 514);
+    return syslogPort(this.config);
   }
 
   private async sendStream(messages: string[]): Promise<void> {

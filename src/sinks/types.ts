@@ -31,6 +31,11 @@ export function eventJson(record: OutputRecord): string {
 export interface Sink {
   readonly description: string;
   write(records: OutputRecord[], signal?: AbortSignal): Promise<void>;
+  /**
+   * Checks that the output would take events, without sending any (for `s3pull test`): resolves
+   * with what was found, or rejects naming what is wrong. `warn` when nothing can be checked.
+   */
+  probe?(signal: AbortSignal): Promise<{ ok: true | 'warn'; text: string }>;
   /** Reopens files after logrotate moved them (SIGHUP); a no-op where there is nothing to reopen. */
   reopen(): Promise<void>;
   close(): Promise<void>;

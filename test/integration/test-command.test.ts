@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { runCli, writeConfig } from '../helpers/cli.js';
-import { motoEndpoint, resetMoto } from '../helpers/moto.js';
+import { freePort, motoEndpoint, resetMoto } from '../helpers/moto.js';
+import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { startProxy } from '../helpers/proxy.js';
 import { makeTestCa, startHttpsFront } from '../helpers/tls.js';
 import { createBucket, putObjects, cloudTrailFile, trailKey, TRAIL_PREFIX } from '../helpers/s3.js';
@@ -38,6 +39,7 @@ describe('s3pull test SOURCE', function () {
     expect(result.stdout).to.match(/^ok\s+partitions\s+1 partition\(s\), each with its own marker:\n\s+AWSLogs\/111122223333\/CloudTrail\/us-east-1\/$/m);
     expect(result.stdout).to.match(/^ok\s+list\s+.*: 3 object\(s\), 1 to pull \(skipped: 1 empty, 1 pattern\)/m);
     expect(result.stdout).to.match(/^ok\s+read\s+.*aaaa\.json\.gz: 3 event\(s\)/m);
+    expect(result.stdout).to.match(/^ok\s+output\s+file .*events\.ndjson: writable/m);
     expect(result.stdout).to.contain('"eventID":"a-0"').and.contain('trail: all checks passed');
     expect(result.stdout + result.stderr).to.not.contain('test-secret-value');
   });
@@ -80,5 +82,29 @@ describe('s3pull test SOURCE', function () {
     } finally {
       await front.close();
     }
+  });
+
+  it('checks the output too: a Splunk HEC that refuses the token, and a syslog receiver that is not there', async () => {
+    const receiver = await startHttpReceiver();
+    try {
+      receiver.answer = (request) =>
+        request.headers.authorization === 'Splunk right-token' ? { status: 400, body: { text: 'No data', code: 5 } } : { status: 401, body: { text: 'Invalid token', code: 4 } };
+      const hec = (token: string) => `state: state.db\noutput: { type: http, url: "${receiver.url}", shape: splunk_hec, auth: { type: splunk, token: ${token} } }\n`;
+      const refused = await runCli(['test', 'trail', '--config', writeConfig(hec('wrong-token'), { 'a.yaml': source() })]);
+      expect(refused.code).to.equal(1);
+      expect(refused.stdout).to.match(/^FAIL\s+output\s+http http:\/\/127\.0\.0\.1:\d+\/services\/collector\/event \(splunk_hec\): the receiver refused the credentials \(HTTP 401: .*Invalid token/m);
+      expect(refused.stdout + refused.stderr).to.not.contain('wrong-token');
+      const taken = await runCli(['test', 'trail', '--config', writeConfig(hec('right-token'), { 'a.yaml': source() })]);
+      expect(taken.code, taken.stdout).to.equal(0);
+      expect(taken.stdout).to.match(/^ok\s+output\s+.*HEC took the token \(.*No data/m);
+      expect(receiver.requests.every((request) => request.body === '')).to.equal(true);
+    } finally {
+      await receiver.close();
+    }
+
+    const port = await freePort();
+    const down = await runCli(['test', 'trail', '--config', writeConfig(`state: state.db\noutput: { type: syslog, host: 127.0.0.1, port: ${port} }\n`, { 'a.yaml': source() })]);
+    expect(down.code).to.equal(1);
+    expect(down.stdout).to.match(new RegExp(`^FAIL\\s+output\\s+syslog tcp://127\\.0\\.0\\.1:${port} \\(rfc5424\\): connect ECONNREFUSED`, 'm'));
   });
 });

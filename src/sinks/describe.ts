@@ -1,0 +1,21 @@
+import type { OutputConfig } from '../config/schema.js';
+
+/** How an output is named in logs, `validate` and error messages (never with credentials). */
+export function describeOutput(output: OutputConfig): string {
+  switch (output.type) {
+    case 'stdout':
+      return 'stdout';
+    case 'file':
+      return `file ${output.path}`;
+    case 'syslog':
+      return `syslog ${output.transport}://${output.host}:${syslogPort(output)} (${output.protocol})`;
+    case 'http': {
+      const url = new URL(output.url);
+      return `http ${url.origin}${url.pathname === '/' ? '' : url.pathname} (${output.shape})`;
+    }
+  }
+}
+
+export function syslogPort(output: Extract<OutputConfig, { type: 'syslog' }>): number {
+  return output.port ?? (output.transport === 'tls' ? 6514 : 514);
+}
