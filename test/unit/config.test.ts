@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/util/errors.js';
@@ -159,8 +159,18 @@ describe('config', () => {
   it('validates the shipped conf/ and conf/examples/', () => {
     expect(loadConfig('conf', {}).sources.map((s) => s.id)).to.deep.equal(['demo-cloudtrail', 'demo-vpcflow']);
     // The example reads its secret from /etc/s3pull/secrets/trail, which this machine lacks.
-    const problems = problemsOf('conf/examples', { TRAIL_KEY_ID: 'AKIAEXAMPLE' });
+    const problems = problemsOf('conf/examples', { TRAIL_KEY_ID: 'AKIAEXAMPLE', UMBRELLA_KEY_ID: 'AKIAEXAMPLE2', UMBRELLA_SECRET: 'x' });
     expect(problems).to.have.length(1);
     expect(problems[0]).to.match(/cloudtrail-prod\.yaml: field auth\.secret_access_key: cannot read \/etc\/s3pull\/secrets\/trail \(ENOENT\)/);
+  });
+
+  it('validates the output examples in conf/examples/outputs/', () => {
+    const examples = readdirSync('conf/examples/outputs');
+    expect(examples).to.have.members(['qradar-syslog.yaml', 'splunk-hec.yaml', 'elasticsearch.yaml']);
+    for (const name of examples) {
+      const text = readFileSync(path.join('conf/examples/outputs', name), 'utf8').replace('${file:/etc/s3pull/secrets/hec-token}', 'hec-token');
+      const config = loadConfig(configDir({ 's3pull.yaml': text.replace(/certs_dir: .*/, 'certs_dir: certs') }), { ES_API_KEY: 'a2V5' });
+      expect(['syslog', 'http'], name).to.include(config.collector.output.type);
+    }
   });
 });
