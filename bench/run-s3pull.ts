@@ -1,6 +1,13 @@
-/** s3pull's own path: list, GetObject from the local S3 endpoint, decode, parse, envelope, file sink, commit. */
+/**
+ * s3pull's own path: list, GetObject from the local S3 endpoint, decode, parse, envelope, output,
+ * commit. The output is the file sink, or the one BENCH_OUTPUT (an `output:` object as JSON) names;
+ * BENCH_DEDUP=1 turns dedup on; BENCH_CA is a CA file trusted for TLS outputs.
+ */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { sourceSchema } from '../src/config/schema.js';
+import { collectorSchema, sourceSchema } from '../src/config/schema.js';
+import { createSink } from '../src/sinks/index.js';
+import { rootCertificates } from 'node:tls';
 import { openSqliteStore } from '../src/state/sqlite-store.js';
 import { createS3Bucket, s3BucketOptionsFor } from '../src/aws/s3-bucket.js';
 import { pollSource } from '../src/poll/poll-source.js';
@@ -21,12 +28,19 @@ const source = {
     format: 'cloudtrail',
     eps_throttle: 0,
     concurrency: Number(process.env.BENCH_CONCURRENCY ?? 4),
+    ...(process.env.BENCH_DEDUP === '1' ? { dedup: true } : {}),
   }),
   file: 'bench',
   proxy: 'none' as const,
 };
 const store = openSqliteStore(path.join(workDir, 'state.db'));
-const sink = new FileSink(outFile);
+const sink = process.env.BENCH_OUTPUT
+  ? createSink({
+      collector: collectorSchema.parse({ output: JSON.parse(process.env.BENCH_OUTPUT) }),
+      trust: { extra: [], ca: process.env.BENCH_CA ? [...rootCertificates, readFileSync(process.env.BENCH_CA, 'utf8')] : undefined },
+      log: silentLogger,
+    })
+  : new FileSink(outFile);
 const bucket = createS3Bucket(s3BucketOptionsFor(source));
 const started = process.hrtime.bigint();
 const result = await pollSource(source, { store, sink, bucket, clock: systemClock, log: silentLogger }, new AbortController().signal);

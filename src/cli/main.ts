@@ -13,12 +13,17 @@ import { registerCerts } from './certs.js';
 import { registerTest } from './test.js';
 import { ExitCode } from './context.js';
 import { redact } from '../log/logger.js';
+import { FORMAT_NAMES } from '../config/schema.js';
 
 const program = new Command()
   .name('s3pull')
   .description('Scheduled S3 log collector: pulls new log objects from S3, parses them into events and delivers each once.')
   .option('-c, --config <dir>', 'config folder holding s3pull.yaml and sources.d/ (default: $S3PULL_CONFIG or conf/)')
   .option('--log-level <level>', 'override log.level: error, warn, info or debug')
+  .addHelpText(
+    'after',
+    `\nFormats (a source's format): ${FORMAT_NAMES.join(', ')}.\nOutputs (output.type in s3pull.yaml): stdout, file, syslog (tcp, tls, udp; RFC 5424 or 3164), http (ndjson, splunk_hec, elasticsearch).\nThe README documents every field, with examples in conf/examples/.`,
+  )
   .showHelpAfterError()
   .exitOverride();
 
