@@ -16,12 +16,22 @@ export class Deduplicator {
     readonly windowMs: number,
   ) {}
 
-  /** True when the key was delivered within the window or is on its way; otherwise claims it. */
-  isRepeat(key: string, nowMs: number): boolean {
-    if (this.inFlight.has(key)) return true;
-    if (this.store.seenDedupKeys(this.sourceId, [key], nowMs - this.windowMs).size > 0) return true;
-    this.inFlight.add(key);
-    return false;
+  /**
+   * For a batch's keys (undefined: an event without one), which are repeats: delivered within the
+   * window, on their way in another batch, or earlier in this one. The others are claimed.
+   */
+  claim(keys: (string | undefined)[], nowMs: number): { repeats: boolean[]; claimed: string[] } {
+    const candidates = keys.filter((key): key is string => key !== undefined && !this.inFlight.has(key));
+    const seen = this.store.seenDedupKeys(this.sourceId, [...new Set(candidates)], nowMs - this.windowMs);
+    const claimed: string[] = [];
+    const repeats = keys.map((key) => {
+      if (key === undefined) return false;
+      if (this.inFlight.has(key) || seen.has(key)) return true;
+      this.inFlight.add(key);
+      claimed.push(key);
+      return false;
+    });
+    return { repeats, claimed };
   }
 
   /** Lets go of claimed keys: after their batch was committed (the store has them) or failed. */

@@ -59,6 +59,7 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
   let duplicates = row.duplicates;
   const { dedup } = context;
   const dedupKeyOf = dedup ? context.format.dedupKey : undefined;
+  // Keys claimed by the batch on its way, released once it is committed or has failed.
   let batchKeys: string[] = [];
 
   let body: Readable | undefined;
@@ -83,22 +84,31 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
     let batch: OutputRecord[] = [];
     let batchBytes = 0;
     let batchBad = 0;
-    let batchDuplicates = 0;
+    let candidateKeys: (string | undefined)[] = [];
     const flush = async () => {
-      if (batch.length === 0 && batchBad === 0 && batchDuplicates === 0) return;
-      await context.throttle.take(batch.length, context.signal);
-      await context.sink.write(batch, context.signal);
-      events += batch.length;
+      if (batch.length === 0 && batchBad === 0) return;
+      let deliver = batch;
+      let batchDuplicates = 0;
+      if (dedup) {
+        // One lookup per batch; repeats keep their positions (ids) but are not delivered.
+        const { repeats, claimed } = dedup.claim(candidateKeys, clock.now());
+        batchKeys = claimed;
+        deliver = batch.filter((_, index) => !repeats[index]);
+        batchDuplicates = batch.length - deliver.length;
+      }
+      await context.throttle.take(deliver.length, context.signal);
+      await context.sink.write(deliver, context.signal);
+      events += deliver.length;
       badLines += batchBad;
       duplicates += batchDuplicates;
       store.recordProgress(sourceId, object.key, { events, badLines, duplicates, dedupKeys: batchKeys }, clock.now());
       dedup?.release(batchKeys);
-      context.onEvents?.(batch.length);
+      context.onEvents?.(deliver.length);
       batch = [];
+      candidateKeys = [];
       batchKeys = [];
       batchBytes = 0;
       batchBad = 0;
-      batchDuplicates = 0;
       // Stop between batches on shutdown: what was delivered is committed, the rest resumes.
       context.signal.throwIfAborted();
     };
@@ -114,14 +124,7 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
         }
         continue;
       }
-      const dedupKey = dedupKeyOf?.(item.event);
-      if (dedupKey !== undefined) {
-        if (dedup!.isRepeat(dedupKey, clock.now())) {
-          batchDuplicates += 1;
-          continue;
-        }
-        batchKeys.push(dedupKey);
-      }
+      if (dedupKeyOf) candidateKeys.push(dedupKeyOf(item.event));
       const record = envelope.record(at, item.event, item.time, item.fields);
       batch.push(record);
       batchBytes += record.line.length;

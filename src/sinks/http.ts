@@ -1,4 +1,5 @@
-import { gzipSync } from 'node:zlib';
+import { gzip } from 'node:zlib';
+import { promisify } from 'node:util';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import type { HttpOutputConfig, ProxyServerConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
@@ -16,6 +17,8 @@ export interface HttpSinkDependencies {
 }
 
 const USER_AGENT = 's3pull/0.1';
+// In libuv's thread pool, so that parsing the next objects goes on while a batch is compressed.
+const gzipAsync = promisify(gzip);
 
 /**
  * Batched POSTs of events to an HTTP receiver (NDJSON, Splunk HEC, Elasticsearch _bulk), gzipped.
@@ -120,7 +123,7 @@ export class HttpSink implements Sink {
   /** One POST; returns the items to send again (_bulk items refused for a passing reason). */
   private async post(items: string[], signal: AbortSignal | undefined): Promise<string[]> {
     const text = items.join('');
-    const body = this.config.gzip ? gzipSync(text) : Buffer.from(text);
+    const body = this.config.gzip ? await gzipAsync(text) : Buffer.from(text);
     const response = await request(this.url, {
       method: 'POST',
       headers: { ...this.headers, 'content-length': String(body.length) },

@@ -180,8 +180,16 @@ class SqliteStore implements Store {
            duplicates = duplicates + @duplicates
          WHERE source_id = @source`,
       ),
-      rememberKey: db.prepare('INSERT INTO dedup_keys (source_id, dedup_key, seen_ms) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET seen_ms = excluded.seen_ms'),
-      seenKey: db.prepare('SELECT 1 FROM dedup_keys WHERE source_id = ? AND dedup_key = ? AND seen_ms >= ?').pluck(),
+      // A batch's keys in one statement each way (json_each), not one statement per event.
+      rememberKeys: db.prepare(
+        'INSERT INTO dedup_keys (source_id, dedup_key, seen_ms) SELECT ?, value, ? FROM json_each(?) WHERE true ON CONFLICT DO UPDATE SET seen_ms = excluded.seen_ms',
+      ),
+      seenKeys: db
+        // CROSS JOIN keeps the batch outermost: one primary-key probe per key, never a scan of the window.
+        .prepare<[string, string, number], string>(
+          'SELECT k.dedup_key FROM json_each(?) AS j CROSS JOIN dedup_keys AS k ON k.source_id = ? AND k.dedup_key = j.value WHERE k.seen_ms >= ?',
+        )
+        .pluck(),
       pruneKeys: db.prepare('DELETE FROM dedup_keys WHERE source_id = ? AND seen_ms < ?'),
       clearKeys: db.prepare('DELETE FROM dedup_keys WHERE source_id = ?'),
       newestDone: db.prepare(
@@ -336,9 +344,8 @@ class SqliteStore implements Store {
   }
 
   seenDedupKeys(sourceId: string, keys: string[], sinceMs: number): Set<string> {
-    const seen = new Set<string>();
-    for (const key of keys) if (this.statements.seenKey.get(sourceId, key, sinceMs) !== undefined) seen.add(key);
-    return seen;
+    if (keys.length === 0) return new Set();
+    return new Set(this.statements.seenKeys.all(JSON.stringify(keys), sourceId, sinceMs));
   }
 
   pruneDedupKeys(sourceId: string, beforeMs: number): number {
@@ -346,7 +353,7 @@ class SqliteStore implements Store {
   }
 
   private rememberKeys(sourceId: string, keys: string[] | undefined, nowMs: number): void {
-    if (keys) for (const key of keys) this.statements.rememberKey.run(sourceId, key, nowMs);
+    if (keys && keys.length > 0) this.statements.rememberKeys.run(sourceId, nowMs, JSON.stringify(keys));
   }
 
   failObjectAttempt(sourceId: string, key: string, error: string, maxAttempts: number, nowMs: number): LedgerRow {

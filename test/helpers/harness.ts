@@ -4,7 +4,8 @@ import type { Store } from '../../src/state/types.js';
 import { createS3Bucket, s3BucketOptionsFor } from '../../src/aws/s3-bucket.js';
 import { pollSource, type PollResult } from '../../src/poll/poll-source.js';
 import type { LoadedSource } from '../../src/config/load.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { silentLogger, type Logger } from '../../src/log/logger.js';
+import type { Sink } from '../../src/sinks/types.js';
 import type { Clock } from '../../src/util/clock.js';
 import { systemClock } from '../../src/util/clock.js';
 import { MemorySink } from './memory-sink.js';
@@ -29,6 +30,8 @@ export interface Harness {
   sink: MemorySink;
   stateFile: string;
   poll(source: LoadedSource, clock?: Clock, signal?: AbortSignal): Promise<PollResult>;
+  /** One poll into another output (syslog, http), which is closed afterwards. */
+  pollInto(source: LoadedSource, sink: Sink, options?: { clock?: Clock; log?: Logger }): Promise<PollResult>;
   reopen(): void;
   close(): void;
 }
@@ -46,6 +49,15 @@ export function harness(): Harness {
         return await pollSource(source, { store: h.store, sink: h.sink, bucket, clock, log: silentLogger }, signal);
       } finally {
         bucket.destroy();
+      }
+    },
+    async pollInto(source, sink, { clock = systemClock, log = silentLogger } = {}) {
+      const bucket = createS3Bucket(s3BucketOptionsFor(source));
+      try {
+        return await pollSource(source, { store: h.store, sink, bucket, clock, log }, new AbortController().signal);
+      } finally {
+        bucket.destroy();
+        await sink.close();
       }
     },
     /** As a restart does: the same state file, opened anew. */

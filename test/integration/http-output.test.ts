@@ -52,17 +52,11 @@ describe('http output into a local receiver (NDJSON, Splunk HEC, Elasticsearch _
     await receiver.close();
   });
 
-  async function pollInto(source: LoadedSource, output: Record<string, unknown>, options: { clock?: Clock; log?: Logger; proxy?: ProxyServerConfig | 'none'; ca?: string[] } = {}): Promise<PollResult> {
+  function pollInto(source: LoadedSource, output: Record<string, unknown>, options: { clock?: Clock; log?: Logger; proxy?: ProxyServerConfig | 'none'; ca?: string[] } = {}): Promise<PollResult> {
     const clock = options.clock ?? new RecordingClock();
     const log = options.log ?? capturedLog().log;
     const sink = new HttpSink(httpOutputSchema.parse({ type: 'http', url: receiver.url, ...output }), { clock, log, proxy: options.proxy ?? 'none', ca: options.ca });
-    const bucket = createS3Bucket(s3BucketOptionsFor(source));
-    try {
-      return await pollSource(source, { store: h.store, sink, bucket, clock, log }, new AbortController().signal);
-    } finally {
-      bucket.destroy();
-      await sink.close();
-    }
+    return h.pollInto(source, sink, { clock, log });
   }
 
   it('ndjson: gzipped batches of max_events with bearer auth and extra headers; every envelope once', async () => {

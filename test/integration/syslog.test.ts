@@ -8,8 +8,7 @@ import { startRsyslog, type Rsyslog } from '../helpers/rsyslog.js';
 import { makeTestCa, type TestCa } from '../helpers/tls.js';
 import { runCli, writeConfig } from '../helpers/cli.js';
 import { motoEndpoint } from '../helpers/moto.js';
-import { createS3Bucket, s3BucketOptionsFor } from '../../src/aws/s3-bucket.js';
-import { pollSource, type PollResult } from '../../src/poll/poll-source.js';
+import type { PollResult } from '../../src/poll/poll-source.js';
 import { SyslogSink } from '../../src/sinks/syslog.js';
 import { syslogOutputSchema } from '../../src/config/schema.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log/logger.js';
@@ -47,16 +46,8 @@ describe('syslog output into a real rsyslog', function () {
   afterEach(() => h.close());
 
   const received = () => rsyslog.messages().length;
-  async function pollInto(source: LoadedSource, output: Record<string, unknown>, options: { clock?: Clock; log?: Logger } = {}): Promise<PollResult> {
-    const sink = new SyslogSink(syslogOutputSchema.parse({ type: 'syslog', host: '127.0.0.1', ...output }), { clock: options.clock ?? systemClock, log: options.log ?? silentLogger, ca: [ca.caPem] });
-    const bucket = createS3Bucket(s3BucketOptionsFor(source));
-    try {
-      return await pollSource(source, { store: h.store, sink, bucket, clock: options.clock ?? systemClock, log: silentLogger }, new AbortController().signal);
-    } finally {
-      bucket.destroy();
-      await sink.close();
-    }
-  }
+  const pollInto = (source: LoadedSource, output: Record<string, unknown>, options: { clock?: Clock; log?: Logger } = {}): Promise<PollResult> =>
+    h.pollInto(source, new SyslogSink(syslogOutputSchema.parse({ type: 'syslog', host: '127.0.0.1', ...output }), { clock: options.clock ?? systemClock, log: options.log ?? silentLogger, ca: [ca.caPem] }), options);
 
   it('RFC 5424 over TCP, octet-counted: every event arrives whole, HOSTNAME from identifier_pattern, MSGID the format', async () => {
     await putObjects('trail-bucket', [
