@@ -294,8 +294,10 @@ export const httpOutputSchema = z
         index: z.string().min(1).optional(),
         sourcetype: template.default('s3pull:{format}'),
         host: template.default('{source}'),
+        /** With indexer acknowledgement on the token: how long to wait for "indexed" before sending again. */
+        ack_timeout: duration('ack_timeout', 1000).default(120_000),
       })
-      .default({ sourcetype: 's3pull:{format}', host: '{source}' }),
+      .default({ sourcetype: 's3pull:{format}', host: '{source}', ack_timeout: 120_000 }),
     elasticsearch: z
       .strictObject({
         /** Index or data stream; `{date}` is the event's day (YYYY.MM.DD). */

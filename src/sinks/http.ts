@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
@@ -51,6 +52,8 @@ export class HttpSink implements Sink {
       'content-type': this.shape.contentType,
       ...(config.gzip ? { 'content-encoding': 'gzip' } : {}),
       ...authorization(config.auth),
+      // HEC needs a channel for indexer acknowledgement, and ignores it when the token has none.
+      ...(config.shape === 'splunk_hec' ? { 'x-splunk-request-channel': randomUUID() } : {}),
       ...config.headers,
     };
     this.retrier = new DeliveryRetrier({ clock: deps.clock, log: deps.log, target: this.description, timeoutMs: config.retry_timeout });
@@ -120,6 +123,29 @@ export class HttpSink implements Sink {
     }, signal);
   }
 
+  /**
+   * With indexer acknowledgement on the token, HEC's 200 only says "received"; the batch counts as
+   * delivered when /services/collector/ack says it was indexed. No answer within ack_timeout sends
+   * the batch again (at least once), as Splunk's own forwarders do.
+   */
+  private async awaitHecAck(ackId: number, signal: AbortSignal | undefined): Promise<void> {
+    const { clock } = this.deps;
+    const ackUrl = new URL('/services/collector/ack', this.url);
+    const deadline = clock.now() + this.config.splunk.ack_timeout;
+    const { 'content-encoding': _encoding, ...headers } = this.headers;
+    const body = JSON.stringify({ acks: [ackId] });
+    for (let waitMs = ACK_POLL_FIRST_MS; ; waitMs = Math.min(waitMs * 2, ACK_POLL_MAX_MS)) {
+      const response = await request(ackUrl, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body, dispatcher: this.dispatcher, headersTimeout: this.config.timeout, signal });
+      const answer = await response.body.text();
+      if (response.statusCode >= 300) throw new Error(`HEC acknowledgement query failed (HTTP ${response.statusCode}: ${answer.slice(0, 200)})`);
+      if (acknowledged(answer, ackId)) return;
+      if (clock.now() + waitMs > deadline) {
+        throw new Error(`HEC did not acknowledge indexing of batch ${ackId} within ${this.config.splunk.ack_timeout / 1000} s; sending it again`);
+      }
+      await clock.sleep(waitMs, signal);
+    }
+  }
+
   /** One POST; returns the items to send again (_bulk items refused for a passing reason). */
   private async post(items: string[], signal: AbortSignal | undefined): Promise<string[]> {
     const text = items.join('');
@@ -138,6 +164,11 @@ export class HttpSink implements Sink {
     const answer = await response.body.text();
     const status = response.statusCode;
     if (status >= 200 && status < 300) {
+      if (this.config.shape === 'splunk_hec') {
+        const ackId = (parseJson(answer) as { ackId?: unknown } | undefined)?.ackId;
+        if (typeof ackId === 'number') await this.awaitHecAck(ackId, signal);
+        return [];
+      }
       if (this.config.shape !== 'elasticsearch') return [];
       const outcome = readBulkResponse(parseJson(answer));
       if (outcome.rejected) {
@@ -161,6 +192,15 @@ export class HttpSink implements Sink {
     }
     throw new PermanentDeliveryError(`the receiver refused the request (HTTP ${status}${excerpt ? `: ${excerpt}` : ''})${status === 413 ? '; lower max_bytes' : status === 404 ? '; check the output url' : ''}`);
   }
+}
+
+const ACK_POLL_FIRST_MS = 500;
+const ACK_POLL_MAX_MS = 10_000;
+
+/** Splunk's answer to an ack poll: `{"acks": {"7": true}}`. */
+function acknowledged(answer: string, ackId: number): boolean {
+  const acks = (parseJson(answer) as { acks?: Record<string, unknown> } | undefined)?.acks;
+  return acks?.[String(ackId)] === true;
 }
 
 function dispatcherFor(url: URL, proxy: ProxyServerConfig | 'none', ca: string[] | undefined): Dispatcher {

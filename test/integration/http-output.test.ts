@@ -88,6 +88,33 @@ describe('http output into a local receiver (NDJSON, Splunk HEC, Elasticsearch _
     expect(first.event).to.include({ eventID: 'a-0', eventName: 'GetObject' });
   });
 
+  it('splunk_hec with indexer acknowledgement: a batch counts only once HEC says it was indexed, and is sent again when it never does', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 3) }]);
+    let ackPolls = 0;
+    let nextAckId = 0;
+    const indexed = new Set<number>();
+    receiver.answer = (request) => {
+      if (request.url === '/services/collector/ack') {
+        ackPolls += 1;
+        const [id] = JSON.parse(request.body).acks as number[];
+        // The first batch is never indexed (an indexer died); the second is, at the second poll.
+        if (id === 1 && ackPolls >= 2) indexed.add(id);
+        return { status: 200, body: { acks: { [String(id)]: indexed.has(id!) } } };
+      }
+      return { status: 200, body: { text: 'Success', code: 0, ackId: nextAckId++ } };
+    };
+    const clock = new RecordingClock();
+    const result = await pollInto(testSource(), { shape: 'splunk_hec', auth: { type: 'splunk', token: 't' }, splunk: { ack_timeout: '20s' } }, { clock });
+    expect(result.status).to.equal('ok');
+    const posts = receiver.requests.filter((request) => request.url === '/services/collector/event');
+    expect(posts).to.have.length(2);
+    expect(posts[1]!.body).to.equal(posts[0]!.body);
+    const channels = new Set(receiver.requests.map((request) => request.headers['x-splunk-request-channel']));
+    expect(channels.size).to.equal(1);
+    expect([...channels][0]).to.match(/^[0-9a-f-]{36}$/);
+    expect(indexed.has(1)).to.equal(true);
+  });
+
   it('elasticsearch: _bulk create with the event id as _id; 409 is "already there", 429 items alone go again', async () => {
     await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 3) }]);
     receiver.answer = (_request, index) =>
