@@ -232,9 +232,10 @@ export const syslogOutputSchema = z
   .strictObject({
     type: z.literal('syslog'),
     host: z.string().min(1),
-    /** 514 for udp and tcp, 6514 for tls (RFC 5425). */
+    /** 514 for udp and tcp, 6514 for tls (RFC 5425), 2514 for relp and relp_tls (rsyslog's usual). */
     port: port.optional(),
-    transport: z.enum(['tcp', 'udp', 'tls']).default('tcp'),
+    /** relp and relp_tls: every message acknowledged by the receiver (rsyslog imrelp, syslog-ng). */
+    transport: z.enum(['tcp', 'udp', 'tls', 'relp', 'relp_tls']).default('tcp'),
     protocol: z.enum(['rfc5424', 'rfc3164']).default('rfc5424'),
     /** Streams only: RFC 6587 octet counting, or a line feed after each message. */
     framing: z.enum(['octet_counting', 'lf']).default('octet_counting'),
@@ -260,7 +261,7 @@ export const syslogOutputSchema = z
     retry_timeout: duration('retry_timeout', 1000).default(300_000),
   })
   .superRefine((output, ctx) => {
-    if (output.tls !== undefined && output.transport !== 'tls') ctx.addIssue({ code: 'custom', path: ['tls'], message: 'is for transport: tls' });
+    if (output.tls !== undefined && output.transport !== 'tls' && output.transport !== 'relp_tls') ctx.addIssue({ code: 'custom', path: ['tls'], message: 'is for transport: tls or relp_tls' });
   });
 
 const httpAuthSchema = z.discriminatedUnion('type', [

@@ -17,5 +17,5 @@ export function describeOutput(output: OutputConfig): string {
 }
 
 export function syslogPort(output: Extract<OutputConfig, { type: 'syslog' }>): number {
-  return output.port ?? (output.transport === 'tls' ? 6514 : 514);
+  return output.port ?? { tcp: 514, udp: 514, tls: 6514, relp: 2514, relp_tls: 2514 }[output.transport];
 }

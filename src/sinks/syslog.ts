@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { OutputRecord, Sink } from './types.js';
 import { DeliveryRetrier, untrustedCertificate } from './retry.js';
 import { describeOutput, syslogPort } from './describe.js';
+import { RelpSession } from './relp.js';
 import { datagram, frame, syslogFormatter, type MessageFormatter } from './syslog-format.js';
 
 export interface SyslogSinkDependencies {
@@ -18,18 +19,20 @@ export interface SyslogSinkDependencies {
 }
 
 /**
- * Syslog over TCP, TLS or UDP. A batch resolves when every message of it was handed to the
- * connection without error; when the receiver is down or the connection breaks, the whole batch is
- * sent again on a new connection (at least once), for up to retry_timeout.
+ * Syslog over TCP, TLS, UDP or RELP. Over RELP a batch resolves when the receiver acknowledged every
+ * message; over TCP and TLS when every message was handed to the connection without error. When the
+ * receiver is down or the connection breaks, the whole batch is sent again on a new connection (at
+ * least once), for up to retry_timeout.
  *
  * Plain syslog has no acknowledgements: bytes the kernel accepted just before the receiver died are
- * lost with it. The README says so and points to the http output where that matters.
+ * lost with it. The README says so and points to RELP and the http output where that matters.
  */
 export class SyslogSink implements Sink {
   readonly description: string;
   private readonly format: MessageFormatter;
   private readonly retrier: DeliveryRetrier;
   private socket: Socket | undefined;
+  private relp: RelpSession | undefined;
   private udp: UdpSocket | undefined;
   private queue: Promise<void> = Promise.resolve();
   private truncatedTotal = 0;
@@ -46,8 +49,21 @@ export class SyslogSink implements Sink {
   write(records: OutputRecord[], signal?: AbortSignal): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     // Formatted once: a retry sends the very same bytes.
-    const messages = records.map(this.format);
-    const result = this.queue.then(() => this.retrier.run(() => (this.config.transport === 'udp' ? this.sendDatagrams(messages) : this.sendStream(messages)), signal));
+    let messages = records.map(this.format);
+    const send = async () => {
+      if (this.config.transport === 'udp') return this.sendDatagrams(messages);
+      if (this.config.transport === 'relp' || this.config.transport === 'relp_tls') {
+        // What the receiver acknowledged is not sent again on the next try.
+        const acknowledged = new Set<number>();
+        try {
+          return await this.sendRelp(messages, acknowledged);
+        } finally {
+          if (acknowledged.size > 0) messages = messages.filter((_, index) => !acknowledged.has(index));
+        }
+      }
+      return this.sendStream(messages);
+    };
+    const result = this.queue.then(() => this.retrier.run(send, signal));
     this.queue = result.catch(() => {});
     return result;
   }
@@ -61,13 +77,16 @@ export class SyslogSink implements Sink {
     } finally {
       this.dropConnection();
     }
-    return { ok: true, text: `${this.description}: connected${this.config.transport === 'tls' ? ', certificate verified' : ''}` };
+    const transport = this.config.transport;
+    const verified = transport === 'tls' || transport === 'relp_tls' ? ', certificate verified' : '';
+    return { ok: true, text: `${this.description}: connected${verified}${transport.startsWith('relp') ? ', RELP session opened' : ''}` };
   }
 
   async reopen(): Promise<void> {}
 
   async close(): Promise<void> {
     await this.queue;
+    await this.relp?.close();
     this.dropConnection();
     const udp = this.udp;
     this.udp = undefined;
@@ -76,6 +95,14 @@ export class SyslogSink implements Sink {
 
   private port(): number {
     return syslogPort(this.config);
+  }
+
+  private async sendRelp(messages: string[], acknowledged: Set<number>): Promise<void> {
+    await this.connection();
+    await this.relp!.send(messages, acknowledged).catch((error: unknown) => {
+      this.dropConnection();
+      throw error;
+    });
   }
 
   private async sendStream(messages: string[]): Promise<void> {
@@ -138,19 +165,19 @@ export class SyslogSink implements Sink {
   private async connection(): Promise<Socket> {
     if (this.socket && !this.socket.destroyed && this.socket.writable) return this.socket;
     this.dropConnection();
-    const { host, connect_timeout: timeoutMs } = this.config;
+    const { host, connect_timeout: timeoutMs, transport } = this.config;
     const port = this.port();
-    const socket =
-      this.config.transport === 'tls'
-        ? connectTls({
-            host,
-            port,
-            servername: this.config.tls?.server_name ?? (/^[\d.:]+$/.test(host) ? undefined : host),
-            ca: this.deps.ca,
-            cert: this.config.tls?.cert ? readFileSync(this.config.tls.cert) : undefined,
-            key: this.config.tls?.key ? readFileSync(this.config.tls.key) : undefined,
-          })
-        : connectTcp({ host, port });
+    const secure = transport === 'tls' || transport === 'relp_tls';
+    const socket = secure
+      ? connectTls({
+          host,
+          port,
+          servername: this.config.tls?.server_name ?? (/^[\d.:]+$/.test(host) ? undefined : host),
+          ca: this.deps.ca,
+          cert: this.config.tls?.cert ? readFileSync(this.config.tls.cert) : undefined,
+          key: this.config.tls?.key ? readFileSync(this.config.tls.key) : undefined,
+        })
+      : connectTcp({ host, port });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
@@ -159,10 +186,10 @@ export class SyslogSink implements Sink {
       const onError = (error: Error) => {
         clearTimeout(timer);
         socket.destroy();
-        reject(describeConnectError(error, this.config.transport));
+        reject((secure && untrustedCertificate(error)) || error);
       };
       socket.once('error', onError);
-      socket.once(this.config.transport === 'tls' ? 'secureConnect' : 'connect', () => {
+      socket.once(secure ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
         resolve();
@@ -171,19 +198,29 @@ export class SyslogSink implements Sink {
     socket.setKeepAlive(true, 60_000);
     // Errors after connecting surface on the next write; this keeps them from being unhandled.
     socket.on('error', (error) => this.deps.log.debug('syslog connection error', { error: error.message }));
-    // A receiver sends nothing back; reading keeps a half-closed connection from lingering.
-    socket.on('data', () => {});
     socket.on('end', () => socket.destroy());
     this.socket = socket;
+    if (transport === 'relp' || transport === 'relp_tls') {
+      const session = new RelpSession(socket);
+      try {
+        await session.open();
+      } catch (error) {
+        this.dropConnection();
+        // rsyslog's imrelp over TLS asks for a client certificate and drops clients without one.
+        const hint = transport === 'relp_tls' && !this.config.tls?.cert ? '; RELP over TLS receivers usually require a client certificate: set tls.cert and tls.key' : '';
+        throw new Error(`${(error as Error).message}${hint}`, { cause: error });
+      }
+      this.relp = session;
+    } else {
+      // A syslog receiver sends nothing back; reading keeps a half-closed connection from lingering.
+      socket.on('data', () => {});
+    }
     return socket;
   }
 
   private dropConnection(): void {
     this.socket?.destroy();
     this.socket = undefined;
+    this.relp = undefined;
   }
-}
-
-function describeConnectError(error: Error, transport: string): Error {
-  return (transport === 'tls' && untrustedCertificate(error)) || error;
 }

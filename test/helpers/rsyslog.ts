@@ -1,6 +1,6 @@
 /**
  * A real rsyslogd (Debian's, installed by .ci/run) on loopback: plain TCP, TLS (gtls, under the
- * test CA) and UDP inputs, writing every message it receives to a file, one line per message, with
+ * test CA), UDP, RELP and RELP over TLS inputs, writing every message it receives to a file, one line per message, with
  * the header fields it parsed. Started by the tests that need it, as a child process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,6 +28,8 @@ export interface Rsyslog {
   tcpPort: number;
   tlsPort: number;
   udpPort: number;
+  relpPort: number;
+  relpTlsPort: number;
   /** Resolves with the messages once at least `count` have arrived (or fails after 20 s). */
   waitForMessages(count: number): Promise<ReceivedMessage[]>;
   messages(): ReceivedMessage[];
@@ -37,10 +39,10 @@ export interface Rsyslog {
 }
 
 export async function startRsyslog(ca: TestCa): Promise<Rsyslog> {
-  if (!RSYSLOGD) throw new Error('rsyslogd is missing: bash .ci/run installs it (apt-get install rsyslog rsyslog-gnutls)');
+  if (!RSYSLOGD) throw new Error('rsyslogd is missing: bash scripts/test-deps.sh installs it (apt-get install rsyslog rsyslog-gnutls rsyslog-relp)');
   const dir = tempDir('s3pull-rsyslog-');
   const out = path.join(dir, 'received.log');
-  const [tcpPort, tlsPort, udpPort] = [await freePort(), await freePort(), await freePort()];
+  const [tcpPort, tlsPort, udpPort, relpPort, relpTlsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const conf = path.join(dir, 'rsyslog.conf');
   writeFileSync(
     conf,
@@ -50,9 +52,13 @@ export async function startRsyslog(ca: TestCa): Promise<Rsyslog> {
   defaultNetstreamDriverKeyFile="${path.join(ca.dir, 'server.key')}")
 module(load="imtcp" maxSessions="50")
 module(load="imudp")
+module(load="imrelp")
 input(type="imtcp" port="${tcpPort}" address="127.0.0.1" name="tcp")
 input(type="imtcp" port="${tlsPort}" address="127.0.0.1" name="tls" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
 input(type="imudp" port="${udpPort}" address="127.0.0.1" name="udp")
+input(type="imrelp" port="${relpPort}" address="127.0.0.1" name="relp")
+input(type="imrelp" port="${relpTlsPort}" address="127.0.0.1" name="relp_tls" tls="on"
+  tls.caCert="${path.join(ca.dir, 'ca.pem')}" tls.myCert="${path.join(ca.dir, 'server.pem')}" tls.myPrivKey="${path.join(ca.dir, 'server.key')}" tls.authMode="certvalid")
 template(name="fields" type="list") {
   property(name="hostname") constant(value="\\t")
   property(name="app-name") constant(value="\\t")
@@ -77,7 +83,7 @@ template(name="fields" type="list") {
     const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`rsyslogd exited with ${code}:\n${stderr}`))));
     // Ready when both stream inputs accept connections.
     await Promise.race([exited, (async () => {
-      for (const port of [tcpPort, tlsPort]) await untilListening(port);
+      for (const port of [tcpPort, tlsPort, relpPort, relpTlsPort]) await untilListening(port);
     })()]);
   };
 
@@ -98,6 +104,8 @@ template(name="fields" type="list") {
     tcpPort,
     tlsPort,
     udpPort,
+    relpPort,
+    relpTlsPort,
     messages,
     async waitForMessages(count) {
       const deadline = Date.now() + 20_000;
@@ -135,4 +143,51 @@ async function untilListening(port: number): Promise<void> {
     if (Date.now() > deadline) throw new Error(`rsyslogd did not listen on ${port} within 15 s`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * A RELP receiver of the test's own, for what rsyslog cannot be told to do: it acknowledges only
+ * the first `ackFirst` messages of the first session and then drops the connection, as a receiver
+ * that dies mid-batch would; later sessions are acknowledged in full. It keeps what it acknowledged.
+ */
+export async function startFlakyRelpReceiver(ackFirst: number): Promise<{ port: number; acknowledged: string[]; sessions: number; close(): Promise<void> }> {
+  const { createServer } = await import('node:net');
+  const state = { port: 0, acknowledged: [] as string[], sessions: 0, close: async () => {} };
+  const server = createServer((socket) => {
+    state.sessions += 1;
+    const session = state.sessions;
+    let buffer = '';
+    let acked = 0;
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      for (;;) {
+        const header = /^(\d+) (\w+) (\d+)[ \n]/.exec(buffer);
+        if (!header) return;
+        const length = Number(header[3]);
+        const start = header[0].endsWith('\n') ? header[0].length - 1 : header[0].length;
+        if (Buffer.byteLength(buffer) < start + length + 1) return;
+        const data = Buffer.from(buffer).subarray(start, start + length).toString('utf8');
+        buffer = Buffer.from(buffer).subarray(start + length + 1).toString('utf8');
+        const [txnr, command] = [header[1], header[2]];
+        if (command === 'open') {
+          const offer = '200 OK\nrelp_version=0\nrelp_software=test\ncommands=syslog';
+          socket.write(`${txnr} rsp ${Buffer.byteLength(offer)} ${offer}\n`);
+        }
+        else if (command === 'syslog') {
+          if (session === 1 && acked >= ackFirst) {
+            socket.destroy();
+            return;
+          }
+          acked += 1;
+          state.acknowledged.push(data);
+          socket.write(`${txnr} rsp 6 200 OK\n`);
+        } else if (command === 'close') socket.end(`${txnr} rsp 0\n`);
+      }
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.port = (server.address() as { port: number }).port;
+  state.close = () => new Promise((resolve) => server.close(() => resolve()));
+  return state;
 }

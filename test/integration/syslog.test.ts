@@ -4,7 +4,7 @@ import path from 'node:path';
 import { freshTrailBucket, type Harness } from '../helpers/harness.js';
 import { putObjects, cloudTrailFile, trailKey } from '../helpers/s3.js';
 import { testSource } from '../helpers/source.js';
-import { startRsyslog, type Rsyslog } from '../helpers/rsyslog.js';
+import { startFlakyRelpReceiver, startRsyslog, type Rsyslog } from '../helpers/rsyslog.js';
 import { makeTestCa, type TestCa } from '../helpers/tls.js';
 import { runCli, writeConfig } from '../helpers/cli.js';
 import { motoEndpoint } from '../helpers/moto.js';
@@ -131,6 +131,41 @@ describe('syslog output into a real rsyslog', function () {
     const next = await pollInto(testSource(), { port: rsyslog.tcpPort });
     expect(next.events).to.equal(10);
     expect((await rsyslog.waitForMessages(before + 10)).slice(before)).to.have.length(10);
+  });
+
+  it('RELP, plain and over TLS with a client certificate: every message acknowledged by rsyslog', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 600) }]);
+    const before = received();
+    const plain = await pollInto(testSource(), { transport: 'relp', port: rsyslog.relpPort });
+    expect(plain.events).to.equal(600);
+    h.store.requestReset('trail', { mode: 'beginning' });
+    const secure = await pollInto(testSource(), { transport: 'relp_tls', host: 'localhost', port: rsyslog.relpTlsPort, tls: { cert: path.join(ca.dir, 'client.pem'), key: path.join(ca.dir, 'client.key') } });
+    expect(secure.events).to.equal(600);
+    const messages = (await rsyslog.waitForMessages(before + 1200)).slice(before);
+    expect(messages.filter((message) => message.input === 'relp')).to.have.length(600);
+    expect(messages.filter((message) => message.input === 'relp_tls')).to.have.length(600);
+    expect(JSON.parse(messages[0]!.msg).event.eventID).to.equal('a-0');
+
+    // Without the client certificate rsyslog drops the session, and the error says what to set.
+    h.store.requestReset('trail', { mode: 'beginning' });
+    const refused = await pollInto(testSource(), { transport: 'relp_tls', host: 'localhost', port: rsyslog.relpTlsPort, retry_timeout: '2s' }, { clock: new HookedClock(async () => {}, 1000) });
+    expect(refused.status).to.equal('failed');
+    expect(refused.errors[0]).to.contain('set tls.cert and tls.key');
+  });
+
+  it('RELP: a receiver that dies mid-batch gets the unacknowledged messages again; the batch resolves only when all are acknowledged', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 300) }]);
+    const flaky = await startFlakyRelpReceiver(120);
+    try {
+      const result = await pollInto(testSource(), { transport: 'relp', port: flaky.port }, { clock: new HookedClock(async () => {}) });
+      expect(result.status).to.equal('ok');
+      expect(flaky.sessions).to.equal(2);
+      const ids = flaky.acknowledged.map((message) => JSON.parse(message.slice(message.indexOf('{'))).event.eventID as string);
+      // Each message exactly once: the 120 acknowledged before the drop were not sent again.
+      expect(ids).to.deep.equal(Array.from({ length: 300 }, (_, index) => `a-${index}`));
+    } finally {
+      await flaky.close();
+    }
   });
 
   it('UDP: a message over udp_max_bytes is cut on a character boundary and counted', async () => {

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { Duplex } from 'node:stream';
+import { RelpSession } from '../../src/sinks/relp.js';
 import { datagram, frame, syslogFormatter } from '../../src/sinks/syslog-format.js';
 import { shapeFor, readBulkResponse } from '../../src/sinks/http-shapes.js';
 import { compileTemplate } from '../../src/sinks/template.js';
@@ -83,7 +85,7 @@ describe('outputs and identifiers: config', () => {
 
   it('names mistakes: unknown template fields, tls options without tls, a splunk token on another shape', () => {
     expect(collectorProblems({ type: 'syslog', host: 'siem', hostname: '{account}' })).to.deep.equal(['output.hostname: uses {account}; a template may use {source}, {source_id}, {format}, {host}, {date}']);
-    expect(collectorProblems({ type: 'syslog', host: 'siem', tls: { server_name: 'x' } })).to.deep.equal(['output.tls: is for transport: tls']);
+    expect(collectorProblems({ type: 'syslog', host: 'siem', tls: { server_name: 'x' } })).to.deep.equal(['output.tls: is for transport: tls or relp_tls']);
     expect(collectorProblems({ type: 'syslog', host: 'siem', transport: 'tls', tls: { cert: 'c.pem' } })).to.deep.equal(['output.tls: set both cert and key, or neither']);
     expect(collectorProblems({ type: 'http', url: 'https://x', shape: 'ndjson', auth: { type: 'splunk', token: 't' } })).to.deep.equal(['output.auth.type: splunk is for shape: splunk_hec']);
     expect(collectorProblems({ type: 'http', url: 'ftp://x' })[0]).to.match(/^output\.url: must be an http/);
@@ -108,5 +110,58 @@ describe('outputs and identifiers: config', () => {
     expect(problems({ identifier: '{id}' })[0]).to.equal('identifier: needs identifier_pattern, whose named groups it uses');
     expect(problems({ format: 'csv', records_path: 'a.b' })).to.deep.equal(['records_path: is for format json, not csv']);
     expect(problems({ format: 'csv', csv: { header: false } })).to.deep.equal(['csv.header: header: false needs columns (the files have no line naming them)']);
+  });
+});
+
+describe('outputs: RELP framing', () => {
+  /** A socket stand-in: keeps what the session writes, and feeds it the receiver's bytes in pieces. */
+  function fakeSocket() {
+    const written: string[] = [];
+    const socket = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        written.push(chunk.toString());
+        callback();
+      },
+    });
+    return { socket, written, answer: (text: string) => socket.push(Buffer.from(text)) };
+  }
+
+  it('numbers transactions, and reads answers split anywhere, even inside the length', async () => {
+    const { socket, written, answer } = fakeSocket();
+    const session = new RelpSession(socket);
+    const opened = session.open();
+    expect(written[0]).to.equal('1 open 51 relp_version=0\nrelp_software=s3pull\ncommands=syslog\n');
+    const offer = '200 OK\nrelp_version=0\ncommands=syslog';
+    answer(`1 rsp ${offer.length}`.slice(0, 7));
+    answer(`1 rsp ${offer.length}`.slice(7) + ` ${offer}\n`);
+    await opened;
+    const acknowledged = new Set<number>();
+    const sent = session.send(['<134>1 a', 'é'], acknowledged);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(written.slice(1)).to.deep.equal(['2 syslog 8 <134>1 a\n', '3 syslog 2 é\n']);
+    answer('2 rsp 6 200 OK\n3 rs');
+    answer('p 6 200 OK\n');
+    await sent;
+    expect([...acknowledged]).to.deep.equal([0, 1]);
+  });
+
+  it('a refused message fails the send, keeping what was acknowledged', async () => {
+    const { socket, answer } = fakeSocket();
+    const session = new RelpSession(socket);
+    const opened = session.open();
+    const offer = '200 OK\nrelp_version=0\ncommands=syslog';
+    answer(`1 rsp ${offer.length} ${offer}\n`);
+    await opened;
+    const acknowledged = new Set<number>();
+    const sent = session.send(['a', 'b'], acknowledged);
+    answer('2 rsp 6 200 OK\n3 rsp 16 500 out of space\n');
+    let error: Error | undefined;
+    await sent.catch((caught: Error) => (error = caught));
+    expect(error?.message).to.equal('the RELP receiver refused a message: 500 out of space');
+    expect([...acknowledged]).to.deep.equal([0]);
+    answer('garbage that is not RELP at all, no digits first');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(socket.destroyed).to.equal(true);
   });
 });
