@@ -1,7 +1,7 @@
 /**
  * `npm run bench:outputs`: the same CloudTrail objects pulled from a local S3 endpoint (moto) into
- * each output, side by side in one run, the file output being the baseline: syslog over TCP and
- * TLS into a real rsyslog, the http output (gzipped NDJSON and Elasticsearch _bulk shapes) into a
+ * each output, side by side in one run, the file output being the baseline: syslog over TCP, RELP
+ * and TLS into a real rsyslog, the http output (gzipped NDJSON and Elasticsearch _bulk shapes) into a
  * local receiver, and the file output with dedup on. Each run is its own process with its own
  * state file, so its peak RSS is its own.
  */
@@ -70,6 +70,7 @@ const runs: [string, Record<string, string>][] = [
   ['file (baseline)', {}],
   ['file, dedup on', { BENCH_DEDUP: '1' }],
   ['syslog tcp → rsyslog', { BENCH_OUTPUT: JSON.stringify({ type: 'syslog', host: '127.0.0.1', port: rsyslog.tcpPort }) }],
+  ['syslog relp → rsyslog (acknowledged)', { BENCH_OUTPUT: JSON.stringify({ type: 'syslog', transport: 'relp', host: '127.0.0.1', port: rsyslog.relpPort }) }],
   ['syslog tls → rsyslog', { BENCH_OUTPUT: JSON.stringify({ type: 'syslog', transport: 'tls', host: 'localhost', port: rsyslog.tlsPort }), BENCH_CA: path.join(ca.dir, 'ca.pem') }],
   ['http ndjson, gzip → local receiver', { BENCH_OUTPUT: JSON.stringify({ type: 'http', url: receiver.url }) }],
   ['http elasticsearch _bulk, gzip → local receiver', { BENCH_OUTPUT: JSON.stringify({ type: 'http', url: receiver.url, shape: 'elasticsearch' }) }],
@@ -77,7 +78,7 @@ const runs: [string, Record<string, string>][] = [
 const results: [string, RunResult][] = [];
 for (const [name, env] of runs) results.push([name, await run(name, env)]);
 
-await rsyslog.waitForMessages(events * 2);
+await rsyslog.waitForMessages(events * 3);
 await rsyslog.stop();
 await receiver.close();
 await stopMoto();

@@ -7,7 +7,7 @@
 import type { Duplex } from 'node:stream';
 
 /** Transactions sent before waiting for their answers (librelp's default window is 128). */
-export const RELP_WINDOW = 128;
+export const RELP_WINDOW = 1024;
 const MAX_TXNR = 999_999_999;
 
 interface Frame {
@@ -78,12 +78,15 @@ export class RelpSession {
    */
   async send(messages: string[], acknowledged: Set<number>): Promise<void> {
     for (let start = 0; start < messages.length; start += RELP_WINDOW) {
+      // One write for the whole window: a write per message meets Nagle and delayed ACKs.
+      this.socket.cork();
       const window = messages.slice(start, start + RELP_WINDOW).map((message, offset) =>
         this.transact('syslog', message).then((answer) => {
           if (!answer.startsWith('200')) throw new Error(`the RELP receiver refused a message: ${answer}`);
           acknowledged.add(start + offset);
         }),
       );
+      this.socket.uncork();
       // Every answer of the window is awaited, so that `acknowledged` is complete when one fails.
       const outcomes = await Promise.allSettled(window);
       const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');

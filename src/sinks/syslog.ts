@@ -35,6 +35,8 @@ export class SyslogSink implements Sink {
   private relp: RelpSession | undefined;
   private udp: UdpSocket | undefined;
   private queue: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
+  private connecting: Promise<Socket> | undefined;
   private truncatedTotal = 0;
 
   constructor(
@@ -52,7 +54,7 @@ export class SyslogSink implements Sink {
     let messages = records.map(this.format);
     const send = async () => {
       if (this.config.transport === 'udp') return this.sendDatagrams(messages);
-      if (this.config.transport === 'relp' || this.config.transport === 'relp_tls') {
+      if (this.isRelp()) {
         // What the receiver acknowledged is not sent again on the next try.
         const acknowledged = new Set<number>();
         try {
@@ -63,9 +65,22 @@ export class SyslogSink implements Sink {
       }
       return this.sendStream(messages);
     };
+    if (this.isRelp()) {
+      // RELP numbers every message, so batches of several objects may share the session at once:
+      // while one batch waits for its answers the next is already on its way.
+      const result = this.retrier.run(send, signal);
+      const settled = result.catch(() => {});
+      this.inFlight.add(settled);
+      void settled.then(() => this.inFlight.delete(settled));
+      return result;
+    }
     const result = this.queue.then(() => this.retrier.run(send, signal));
     this.queue = result.catch(() => {});
     return result;
+  }
+
+  private isRelp(): boolean {
+    return this.config.transport === 'relp' || this.config.transport === 'relp_tls';
   }
 
   async probe(): Promise<{ ok: true | 'warn'; text: string }> {
@@ -86,6 +101,7 @@ export class SyslogSink implements Sink {
 
   async close(): Promise<void> {
     await this.queue;
+    await Promise.all(this.inFlight);
     await this.relp?.close();
     this.dropConnection();
     const udp = this.udp;
@@ -99,8 +115,10 @@ export class SyslogSink implements Sink {
 
   private async sendRelp(messages: string[], acknowledged: Set<number>): Promise<void> {
     await this.connection();
-    await this.relp!.send(messages, acknowledged).catch((error: unknown) => {
-      this.dropConnection();
+    const session = this.relp!;
+    await session.send(messages, acknowledged).catch((error: unknown) => {
+      // Only the session that failed: another batch may already have opened a new one.
+      if (this.relp === session) this.dropConnection();
       throw error;
     });
   }
@@ -162,8 +180,16 @@ export class SyslogSink implements Sink {
     return udp;
   }
 
-  private async connection(): Promise<Socket> {
-    if (this.socket && !this.socket.destroyed && this.socket.writable) return this.socket;
+  /** The open connection, or a new one; batches sent at once (RELP) share one attempt to connect. */
+  private connection(): Promise<Socket> {
+    if (this.socket && !this.socket.destroyed && this.socket.writable && (!this.isRelp() || this.relp)) return Promise.resolve(this.socket);
+    this.connecting ??= this.connect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async connect(): Promise<Socket> {
     this.dropConnection();
     const { host, connect_timeout: timeoutMs, transport } = this.config;
     const port = this.port();
@@ -196,6 +222,8 @@ export class SyslogSink implements Sink {
       });
     });
     socket.setKeepAlive(true, 60_000);
+    // Batches are written whole; small RELP frames and acknowledgements must not wait for Nagle.
+    socket.setNoDelay(true);
     // Errors after connecting surface on the next write; this keeps them from being unhandled.
     socket.on('error', (error) => this.deps.log.debug('syslog connection error', { error: error.message }));
     socket.on('end', () => socket.destroy());

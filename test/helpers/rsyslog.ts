@@ -175,7 +175,9 @@ export async function startFlakyRelpReceiver(ackFirst: number): Promise<{ port: 
         }
         else if (command === 'syslog') {
           if (session === 1 && acked >= ackFirst) {
-            socket.destroy();
+            // The answers already written still go out; then the connection closes.
+            socket.end();
+            socket.removeAllListeners('data');
             return;
           }
           acked += 1;
