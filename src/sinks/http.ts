@@ -7,6 +7,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import { noProxyMatcher } from '../net/proxy.js';
 import type { OutputRecord, Sink } from './types.js';
+import { InFlight } from './in-flight.js';
 import { DeliveryRetrier, PermanentDeliveryError, RejectedEventsError, RetryAfterError, untrustedCertificate } from './retry.js';
 import { readBulkResponse, shapeFor, type Shape } from './http-shapes.js';
 
@@ -34,7 +35,7 @@ export class HttpSink implements Sink {
   private readonly dispatcher: Dispatcher;
   private readonly headers: Record<string, string>;
   private readonly retrier: DeliveryRetrier;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly inFlight = new InFlight();
 
   constructor(
     private readonly config: HttpOutputConfig,
@@ -61,11 +62,13 @@ export class HttpSink implements Sink {
 
   write(records: OutputRecord[], signal?: AbortSignal): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    const result = this.queue.then(async () => {
-      for (const chunk of this.chunks(records)) await this.send(chunk, signal);
-    });
-    this.queue = result.catch(() => {});
-    return result;
+    // Batches of different objects go out side by side (undici pools the connections), so that
+    // one batch waiting for a slow receiver or a HEC acknowledgement does not hold up the others.
+    return this.inFlight.track(
+      (async () => {
+        for (const chunk of this.chunks(records)) await this.send(chunk, signal);
+      })(),
+    );
   }
 
   /**
@@ -94,7 +97,7 @@ export class HttpSink implements Sink {
   async reopen(): Promise<void> {}
 
   async close(): Promise<void> {
-    await this.queue;
+    await this.inFlight.drain();
     await this.dispatcher.close();
   }
 

@@ -6,6 +6,7 @@ import type { SyslogOutputConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import type { OutputRecord, Sink } from './types.js';
+import { InFlight } from './in-flight.js';
 import { DeliveryRetrier, untrustedCertificate } from './retry.js';
 import { describeOutput, syslogPort } from './describe.js';
 import { RelpSession } from './relp.js';
@@ -35,7 +36,7 @@ export class SyslogSink implements Sink {
   private relp: RelpSession | undefined;
   private udp: UdpSocket | undefined;
   private queue: Promise<void> = Promise.resolve();
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new InFlight();
   private connecting: Promise<Socket> | undefined;
   private truncatedTotal = 0;
 
@@ -68,11 +69,7 @@ export class SyslogSink implements Sink {
     if (this.isRelp()) {
       // RELP numbers every message, so batches of several objects may share the session at once:
       // while one batch waits for its answers the next is already on its way.
-      const result = this.retrier.run(send, signal);
-      const settled = result.catch(() => {});
-      this.inFlight.add(settled);
-      void settled.then(() => this.inFlight.delete(settled));
-      return result;
+      return this.inFlight.track(this.retrier.run(send, signal));
     }
     const result = this.queue.then(() => this.retrier.run(send, signal));
     this.queue = result.catch(() => {});
@@ -101,7 +98,7 @@ export class SyslogSink implements Sink {
 
   async close(): Promise<void> {
     await this.queue;
-    await Promise.all(this.inFlight);
+    await this.inFlight.drain();
     await this.relp?.close();
     this.dropConnection();
     const udp = this.udp;
