@@ -257,6 +257,8 @@ export const syslogOutputSchema = z
       .refine((tls) => (tls.cert === undefined) === (tls.key === undefined), 'set both cert and key, or neither')
       .optional(),
     connect_timeout: duration('connect_timeout', 1000).default(10_000),
+    /** A batch not written (TCP, TLS) or not acknowledged (RELP) within this is sent again on a new connection. */
+    send_timeout: duration('send_timeout', 1000).default(30_000),
     /** How long a batch is retried while the receiver is down before the poll gives up (marker kept). */
     retry_timeout: duration('retry_timeout', 1000).default(300_000),
   })

@@ -76,7 +76,7 @@ export class RelpSession {
    * Sends messages, RELP_WINDOW at a time; resolves when the receiver acknowledged every one. On a
    * failure, `acknowledged` holds the indexes the receiver did take, so only the others go again.
    */
-  async send(messages: string[], acknowledged: Set<number>): Promise<void> {
+  async send(messages: string[], acknowledged: Set<number>, timeoutMs = 30_000): Promise<void> {
     for (let start = 0; start < messages.length; start += RELP_WINDOW) {
       // One write for the whole window: a write per message meets Nagle and delayed ACKs.
       this.socket.cork();
@@ -88,9 +88,27 @@ export class RelpSession {
       );
       this.socket.uncork();
       // Every answer of the window is awaited, so that `acknowledged` is complete when one fails.
-      const outcomes = await Promise.allSettled(window);
+      const outcomes = await this.withTimeout(Promise.allSettled(window), timeoutMs);
       const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
       if (failed) throw failed.reason;
+    }
+  }
+
+  /** A receiver that stops answering fails the session (and its waiting transactions). */
+  private async withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error(`the RELP receiver answered nothing for ${timeoutMs / 1000} s`);
+        this.fail(error);
+        this.socket.destroy();
+        reject(error);
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([work, expired]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

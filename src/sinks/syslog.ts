@@ -113,7 +113,7 @@ export class SyslogSink implements Sink {
   private async sendRelp(messages: string[], acknowledged: Set<number>): Promise<void> {
     await this.connection();
     const session = this.relp!;
-    await session.send(messages, acknowledged).catch((error: unknown) => {
+    await session.send(messages, acknowledged, this.config.send_timeout).catch((error: unknown) => {
       // Only the session that failed: another batch may already have opened a new one.
       if (this.relp === session) this.dropConnection();
       throw error;
@@ -125,8 +125,11 @@ export class SyslogSink implements Sink {
     const bytes = Buffer.concat(messages.map((message) => frame(message, this.config.framing)));
     await new Promise<void>((resolve, reject) => {
       const onClose = () => reject(new Error('the receiver closed the connection'));
+      // A receiver that stops reading would hold the write (and the poll) for ever.
+      const timer = setTimeout(() => reject(new Error(`the receiver took nothing for ${this.config.send_timeout / 1000} s`)), this.config.send_timeout);
       socket.once('close', onClose);
       socket.write(bytes, (error) => {
+        clearTimeout(timer);
         socket.off('close', onClose);
         if (error) reject(error);
         else resolve();

@@ -148,9 +148,10 @@ async function untilListening(port: number): Promise<void> {
 /**
  * A RELP receiver of the test's own, for what rsyslog cannot be told to do: it acknowledges only
  * the first `ackFirst` messages of the first session and then drops the connection, as a receiver
- * that dies mid-batch would; later sessions are acknowledged in full. It keeps what it acknowledged.
+ * that dies mid-batch would (or, with `silence`, answers nothing more, as a hung one would); later
+ * sessions are acknowledged in full. It keeps what it acknowledged.
  */
-export async function startFlakyRelpReceiver(ackFirst: number): Promise<{ port: number; acknowledged: string[]; sessions: number; close(): Promise<void> }> {
+export async function startFlakyRelpReceiver(ackFirst: number, failure: 'close' | 'silence' = 'close'): Promise<{ port: number; acknowledged: string[]; sessions: number; close(): Promise<void> }> {
   const { createServer } = await import('node:net');
   const state = { port: 0, acknowledged: [] as string[], sessions: 0, close: async () => {} };
   const server = createServer((socket) => {
@@ -175,8 +176,8 @@ export async function startFlakyRelpReceiver(ackFirst: number): Promise<{ port: 
         }
         else if (command === 'syslog') {
           if (session === 1 && acked >= ackFirst) {
-            // The answers already written still go out; then the connection closes.
-            socket.end();
+            // The answers already written still go out; then the connection closes, or hangs.
+            if (failure === 'close') socket.end();
             socket.removeAllListeners('data');
             return;
           }

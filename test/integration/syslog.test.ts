@@ -168,6 +168,20 @@ describe('syslog output into a real rsyslog', function () {
     }
   });
 
+  it('RELP: a receiver that stops answering is given up after send_timeout and the rest goes on a new session', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 50) }]);
+    const hung = await startFlakyRelpReceiver(20, 'silence');
+    try {
+      const result = await pollInto(testSource(), { transport: 'relp', port: hung.port, send_timeout: '1s' }, { clock: new HookedClock(async () => {}) });
+      expect(result.status).to.equal('ok');
+      expect(hung.sessions).to.equal(2);
+      const ids = hung.acknowledged.map((message) => JSON.parse(message.slice(message.indexOf('{'))).event.eventID as string);
+      expect(ids).to.deep.equal(Array.from({ length: 50 }, (_, index) => `a-${index}`));
+    } finally {
+      await hung.close();
+    }
+  });
+
   it('UDP: a message over udp_max_bytes is cut on a character boundary and counted', async () => {
     await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 3) }]);
     const before = received();
