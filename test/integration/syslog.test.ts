@@ -153,34 +153,26 @@ describe('syslog output into a real rsyslog', function () {
     expect(refused.errors[0]).to.contain('set tls.cert and tls.key');
   });
 
-  it('RELP: a receiver that dies mid-batch gets the unacknowledged messages again; the batch resolves only when all are acknowledged', async () => {
-    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 300) }]);
-    const flaky = await startFlakyRelpReceiver(120);
-    try {
-      const result = await pollInto(testSource(), { transport: 'relp', port: flaky.port }, { clock: new HookedClock(async () => {}) });
-      expect(result.status).to.equal('ok');
-      expect(flaky.sessions).to.equal(2);
-      const ids = flaky.acknowledged.map((message) => JSON.parse(message.slice(message.indexOf('{'))).event.eventID as string);
-      // Each message exactly once: the 120 acknowledged before the drop were not sent again.
-      expect(ids).to.deep.equal(Array.from({ length: 300 }, (_, index) => `a-${index}`));
-    } finally {
-      await flaky.close();
-    }
-  });
-
-  it('RELP: a receiver that stops answering is given up after send_timeout and the rest goes on a new session', async () => {
-    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 50) }]);
-    const hung = await startFlakyRelpReceiver(20, 'silence');
-    try {
-      const result = await pollInto(testSource(), { transport: 'relp', port: hung.port, send_timeout: '1s' }, { clock: new HookedClock(async () => {}) });
-      expect(result.status).to.equal('ok');
-      expect(hung.sessions).to.equal(2);
-      const ids = hung.acknowledged.map((message) => JSON.parse(message.slice(message.indexOf('{'))).event.eventID as string);
-      expect(ids).to.deep.equal(Array.from({ length: 50 }, (_, index) => `a-${index}`));
-    } finally {
-      await hung.close();
-    }
-  });
+  const relpFailures = [
+    { failure: 'close', events: 300, ackFirst: 120, title: 'dies mid-batch' },
+    { failure: 'silence', events: 50, ackFirst: 20, title: 'stops answering (given up after send_timeout)' },
+  ] as const;
+  for (const { failure, events, ackFirst, title } of relpFailures) {
+    it(`RELP: a receiver that ${title} gets only the unacknowledged messages again, on a new session`, async () => {
+      await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', events) }]);
+      const receiver = await startFlakyRelpReceiver(ackFirst, failure);
+      try {
+        const result = await pollInto(testSource(), { transport: 'relp', port: receiver.port, send_timeout: '1s' }, { clock: new HookedClock(async () => {}) });
+        expect(result.status).to.equal('ok');
+        expect(receiver.sessions).to.equal(2);
+        const ids = receiver.acknowledged.map((message) => JSON.parse(message.slice(message.indexOf('{'))).event.eventID as string);
+        // Each message exactly once: those acknowledged before the failure were not sent again.
+        expect(ids).to.deep.equal(Array.from({ length: events }, (_, index) => `a-${index}`));
+      } finally {
+        await receiver.close();
+      }
+    });
+  }
 
   it('UDP: a message over udp_max_bytes is cut on a character boundary and counted', async () => {
     await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 3) }]);
