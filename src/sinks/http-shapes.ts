@@ -8,8 +8,6 @@ import { eventJson, type OutputRecord } from './types.js';
 
 export interface Shape {
   contentType: string;
-  /** The request path when the configured URL has none of its own (HEC's and _bulk's). */
-  defaultPath?: string;
   /** The body lines of one record (each ends with "\n"). */
   encode(record: OutputRecord): string;
 }
@@ -25,7 +23,6 @@ export function shapeFor(config: Pick<HttpOutputConfig, 'shape' | 'message' | 's
       const index = config.splunk.index === undefined ? '' : `,"index":${JSON.stringify(config.splunk.index)}`;
       return {
         contentType: 'application/json',
-        defaultPath: '/services/collector/event',
         encode: (record) => {
           const ms = Date.parse(record.time);
           // HEC takes epoch seconds with a fraction; an event without a time is stamped on arrival.
@@ -38,7 +35,6 @@ export function shapeFor(config: Pick<HttpOutputConfig, 'shape' | 'message' | 's
       const indexOf = compileTemplate(config.elasticsearch.index);
       return {
         contentType: 'application/x-ndjson',
-        defaultPath: '/_bulk',
         // `create` with the deterministic id: a batch sent again after a crash is refused as a
         // conflict instead of indexed twice, so Elasticsearch holds each event once.
         encode: (record) => `{"create":{"_index":${JSON.stringify(indexOf(record))},"_id":"${record.id}"}}\n${withTimestamp(document(record), record.time)}\n`,

@@ -10,6 +10,7 @@ import type { OutputRecord, Sink } from './types.js';
 import { InFlight } from './in-flight.js';
 import { DeliveryRetrier, PermanentDeliveryError, RejectedEventsError, RetryAfterError, untrustedCertificate } from './retry.js';
 import { readBulkResponse, shapeFor, type Shape } from './http-shapes.js';
+import { describeOutput, httpTargetUrl } from './describe.js';
 
 export interface HttpSinkDependencies {
   clock: Clock;
@@ -42,12 +43,9 @@ export class HttpSink implements Sink {
     private readonly deps: HttpSinkDependencies,
   ) {
     this.shape = shapeFor(config);
-    const url = new URL(config.url);
-    if ((url.pathname === '/' || url.pathname === '') && this.shape.defaultPath) url.pathname = this.shape.defaultPath;
-    if (config.shape === 'elasticsearch' && config.elasticsearch.pipeline) url.searchParams.set('pipeline', config.elasticsearch.pipeline);
-    this.url = url;
-    this.description = `http ${url.origin}${url.pathname} (${config.shape})`; // the path actually posted to
-    this.dispatcher = dispatcherFor(url, deps.proxy, deps.ca);
+    this.url = httpTargetUrl(config);
+    this.description = describeOutput(config);
+    this.dispatcher = dispatcherFor(this.url, deps.proxy, deps.ca);
     this.headers = {
       'user-agent': USER_AGENT,
       'content-type': this.shape.contentType,
