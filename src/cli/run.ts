@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadConfigOrExplain, loggerFor, openStore, type GlobalOptions } from './context.js';
 import { Collector } from '../service/collector.js';
 import { createSink } from '../sinks/index.js';
@@ -9,13 +9,14 @@ import { errorMessage } from '../util/errors.js';
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run as a service: poll every enabled source on its schedule; SIGHUP reloads the config and reopens the output file, SIGTERM drains and exits')
+    .description('run as a service: poll every enabled source on its schedule; SIGHUP reloads the sources and the output (and reopens the output file), SIGTERM drains and exits')
     .action(async (_options: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions>();
       const config = loadConfigOrExplain(options);
       const log = loggerFor(config, options);
       const store = openStore(config);
-      const sink = createSink({ collector: config.collector, trust: config.trust, log });
+      let sink = createSink({ collector: config.collector, trust: config.trust, log });
+      let current = config;
       const collector = new Collector(config, {
         store,
         sink,
@@ -29,11 +30,20 @@ export function registerRun(program: Command): void {
         const reload = async () => {
           try {
             const next = loadConfig(config.dir);
-            if (JSON.stringify(next.collector) !== JSON.stringify(config.collector)) {
-              log.warn('changes to s3pull.yaml (output, state, log) take effect at the next restart; sources are reloaded now');
+            if (restartOnlyChanged(current, next)) {
+              log.warn('changes to state or log in s3pull.yaml take effect at the next restart; sources and output are reloaded now');
             }
             const change = await collector.reload(next);
-            await sink.reopen();
+            if (outputChanged(current, next)) {
+              const replacement = createSink({ collector: next.collector, trust: next.trust, log });
+              const previous = await collector.replaceSink(replacement);
+              await previous.close();
+              sink = replacement;
+              log.info('output changed', { was: previous.description, now: replacement.description });
+            } else {
+              await sink.reopen();
+            }
+            current = next;
             log.info('configuration reloaded', { added: change.added.join(',') || '-', removed: change.removed.join(',') || '-', changed: change.changed.join(',') || '-' });
           } catch (error) {
             log.error('reload refused, the running configuration stays', { error: errorMessage(error) });
@@ -54,4 +64,18 @@ export function registerRun(program: Command): void {
         process.once('SIGINT', () => void shutdown('SIGINT'));
       });
     });
+}
+
+/** The output is made anew when it, the proxy it may use, or the trusted certificates changed. */
+function outputChanged(before: LoadedConfig, after: LoadedConfig): boolean {
+  return (
+    JSON.stringify(after.collector.output) !== JSON.stringify(before.collector.output) ||
+    JSON.stringify(after.collector.proxy) !== JSON.stringify(before.collector.proxy) ||
+    JSON.stringify(after.trust.ca) !== JSON.stringify(before.trust.ca)
+  );
+}
+
+/** State file and log settings are opened once, at start. */
+function restartOnlyChanged(before: LoadedConfig, after: LoadedConfig): boolean {
+  return before.collector.state !== after.collector.state || JSON.stringify(before.collector.log) !== JSON.stringify(after.collector.log);
 }

@@ -97,6 +97,17 @@ export class Collector {
     return { added, removed, changed };
   }
 
+  /**
+   * Sends the next polls to another output. Polls in flight finish on the output they began with;
+   * the old one is returned once they have, for the caller to close.
+   */
+  async replaceSink(next: Sink): Promise<Sink> {
+    const previous = this.options.sink;
+    this.options.sink = next;
+    await Promise.all([...this.runtimes.values()].map((runtime) => runtime.running?.catch(() => {})));
+    return previous;
+  }
+
   /** Stops scheduling, lets polls in flight checkpoint at their next batch, and waits for them. */
   async stop(): Promise<void> {
     this.scheduled = false;

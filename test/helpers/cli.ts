@@ -50,9 +50,18 @@ export class RunningCli {
   }
 
   /** Resolves when a log line matching `pattern` appears after position `from` of the log. */
-  waitFor(pattern: RegExp, from = 0): Promise<RegExpMatchArray> {
+  waitFor(pattern: RegExp, from = 0, timeoutMs = 60_000): Promise<RegExpMatchArray> {
     return new Promise((resolve, reject) => {
-      this.waiters.push({ pattern, from, resolve });
+      // A line that never comes fails with the log, rather than as a bare mocha timeout.
+      const timer = setTimeout(() => reject(new Error(`no log line matching ${pattern} within ${timeoutMs / 1000} s:\n${this.stderr.slice(from)}`)), timeoutMs);
+      this.waiters.push({
+        pattern,
+        from,
+        resolve: (match) => {
+          clearTimeout(timer);
+          resolve(match);
+        },
+      });
       this.check();
       void this.exited.then((code) => reject(new Error(`s3pull exited (${code}) before logging ${pattern}:\n${this.stderr}`)));
     });

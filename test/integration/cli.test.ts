@@ -151,7 +151,7 @@ describe('the s3pull command line', function () {
     expect(eventIds(dir)).to.deep.equal(['a-0']);
   });
 
-  it('run: SIGHUP adds, changes and removes sources without a restart', async () => {
+  it('run: SIGHUP adds, changes and removes sources, and changes the output, without a restart', async () => {
     await putObjects('trail-bucket', [
       { key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 1) },
       { key: 'other/2026/11/23/x.json.gz', body: cloudTrailFile('other', 1) },
@@ -176,6 +176,15 @@ describe('the s3pull command line', function () {
       from = service.stderr.length;
       service.child.kill('SIGHUP');
       await service.waitFor(/configuration reloaded added=- removed=other changed=trail/, from);
+
+      // A new output in s3pull.yaml: the next polls write there.
+      writeFileSync(path.join(dir, 's3pull.yaml'), COLLECTOR.replace('events.ndjson', 'moved.ndjson'));
+      from = service.stderr.length;
+      service.child.kill('SIGHUP');
+      await service.waitFor(/output changed was="file .*events\.ndjson" now="file .*moved\.ndjson"/, from);
+      await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1005Z', 'bbbb'), body: cloudTrailFile('b', 1) }]);
+      await service.waitFor(/poll finished source=trail status=ok objects=1 /, from);
+      expect(readFileSync(path.join(dir, 'moved.ndjson'), 'utf8')).to.contain('"b-0"');
 
       writeFileSync(path.join(dir, 'sources.d', 'a.yaml'), sourceYaml('recurrence: 5s\n'));
       from = service.stderr.length;
