@@ -9,7 +9,7 @@ export { WHOLE_PARSE_LIMIT_BYTES } from './json-document.js';
  * and `outcome` (cloudtrail-categories.ts) beside it in the envelope.
  */
 export function createCloudTrailFormat(wholeParseLimitBytes?: number): Format {
-  const format = jsonDocumentFormat({
+  return jsonDocumentFormat({
     name: 'cloudtrail',
     recordsPath: ['Records'],
     kind: 'a CloudTrail file',
@@ -22,11 +22,10 @@ export function createCloudTrailFormat(wholeParseLimitBytes?: number): Format {
         fields: { category, outcome },
       };
     },
+    // CloudTrail writes global service events to more than one file; eventID is unique per account.
+    dedupKey: (event) =>
+      typeof event.eventID === 'string' ? `${typeof event.recipientAccountId === 'string' ? event.recipientAccountId : ''}/${event.eventID}` : undefined,
   });
-  // CloudTrail writes global service events to more than one file; eventID is unique per account.
-  format.dedupKey = (event) =>
-    typeof event.eventID === 'string' ? `${typeof event.recipientAccountId === 'string' ? event.recipientAccountId : ''}/${event.eventID}` : undefined;
-  return format;
 }
 
 export const cloudtrailFormat = createCloudTrailFormat();

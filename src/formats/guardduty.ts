@@ -1,5 +1,6 @@
 import type { Format, ParsedItem } from './types.js';
-import { readLines, MAX_LINE_BYTES } from './lines-reader.js';
+import { parseLines } from './lines-reader.js';
+import { parseJsonLine } from './jsonlines.js';
 import { isoTime } from './typed.js';
 
 /**
@@ -9,31 +10,17 @@ import { isoTime } from './typed.js';
  */
 export const guarddutyFormat: Format = {
   name: 'guardduty',
-  async *parse(input) {
-    for await (const item of readLines(input)) {
-      if ('tooLong' in item) {
-        yield { bad: { line: item.number, reason: `line of ${item.tooLong} bytes is longer than the ${MAX_LINE_BYTES} allowed` } };
-        continue;
-      }
-      if (item.line.trim() === '') continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(item.line);
-      } catch (error) {
-        yield { bad: { line: item.number, reason: `invalid JSON: ${(error as Error).message}` } };
-        continue;
-      }
-      const findings = isObject(value) && Array.isArray(value.findings) ? value.findings : [value];
-      for (const finding of findings) yield findingItem(finding, item.number);
-    }
-  },
+  parse: (input) =>
+    parseLines(input, (line, number) => {
+      const parsed = parseJsonLine(line, number);
+      if (!parsed || 'bad' in parsed) return parsed;
+      const wrapped = parsed.event.findings;
+      return Array.isArray(wrapped) ? wrapped.map((finding) => findingItem(finding, number)) : findingItem(parsed.event, number);
+    }),
 };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 function findingItem(finding: unknown, line: number): ParsedItem {
-  if (!isObject(finding)) return { bad: { line, reason: 'a finding is not a JSON object' } };
-  return { event: finding, time: isoTime(finding.updatedAt) ?? isoTime(finding.createdAt) };
+  if (finding === null || typeof finding !== 'object' || Array.isArray(finding)) return { bad: { line, reason: 'a finding is not a JSON object' } };
+  const record = finding as Record<string, unknown>;
+  return { event: record, time: isoTime(record.updatedAt) ?? isoTime(record.createdAt) };
 }

@@ -21,6 +21,8 @@ export interface JsonDocumentOptions {
   kind: string;
   /** Turns one record into an item; called only for JSON objects. */
   toItem: (record: Record<string, unknown>) => ParsedItem;
+  /** The identity of a record for `dedup`, for formats whose records repeat across files. */
+  dedupKey?: Format['dedupKey'];
   wholeParseLimitBytes?: number;
 }
 
@@ -32,6 +34,7 @@ export function jsonDocumentFormat(options: JsonDocumentOptions): Format {
   const limit = options.wholeParseLimitBytes ?? WHOLE_PARSE_LIMIT_BYTES;
   return {
     name: options.name,
+    ...(options.dedupKey ? { dedupKey: options.dedupKey } : {}),
     async *parse(input, context) {
       const head: Buffer[] = [];
       let headBytes = 0;

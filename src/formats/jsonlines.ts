@@ -8,20 +8,26 @@ export const jsonlinesFormat: Format = {
   parse: (input) => parseLines(input, parseJsonLine),
 };
 
-/** `jsonlines` with each event's time from `time_field`, or from the usual names (timestamp, time, …). */
-export function jsonlinesWithTime(timeField: string | undefined): Format {
-  const path = timeField?.split('.');
+/** A JSON-lines format whose events carry their own time somewhere in the record. */
+export function jsonRecordsFormat(name: string, timeOf: (record: Record<string, unknown>) => string | undefined): Format {
   return {
-    name: 'jsonlines',
+    name,
     async *parse(input, context) {
       for await (const item of jsonlinesFormat.parse(input, context)) {
-        yield 'event' in item ? { event: item.event, time: recordTime(item.event, path) } : item;
+        yield 'event' in item ? { event: item.event, time: timeOf(item.event) } : item;
       }
     },
   };
 }
 
-function parseJsonLine(line: string, number: number): ParsedItem | undefined {
+/** `jsonlines` with each event's time from `time_field`, or from the usual names (timestamp, time, …). */
+export function jsonlinesWithTime(timeField: string | undefined): Format {
+  const path = timeField?.split('.');
+  return jsonRecordsFormat('jsonlines', (record) => recordTime(record, path));
+}
+
+/** A line as a JSON object; nothing for a blank line, a counted bad line for anything else. */
+export function parseJsonLine(line: string, number: number): Extract<ParsedItem, { event: unknown }> | Extract<ParsedItem, { bad: unknown }> | undefined {
   if (line.trim() === '') return undefined;
   let value: unknown;
   try {

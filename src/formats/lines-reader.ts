@@ -55,16 +55,21 @@ export async function* readLines(input: Readable, maxBytes = MAX_LINE_BYTES): As
 }
 
 /**
- * The loop of every line-based format: each line goes to `parseLine` (which returns an item, or
- * nothing to pass over the line); a line over the limit becomes a counted bad line here, once.
+ * The loop of every line-based format: each line goes to `parseLine` (which returns an item, the
+ * items of a line that holds several, or nothing to pass over the line); a line over the limit
+ * becomes a counted bad line here, once.
  */
-export async function* parseLines(input: Readable, parseLine: (line: string, number: number) => ParsedItem | undefined): AsyncIterable<ParsedItem> {
+export async function* parseLines(
+  input: Readable,
+  parseLine: (line: string, number: number) => ParsedItem | ParsedItem[] | undefined,
+): AsyncIterable<ParsedItem> {
   for await (const item of readLines(input)) {
     if ('tooLong' in item) {
       yield { bad: { line: item.number, reason: `line of ${item.tooLong} bytes is longer than the ${MAX_LINE_BYTES} allowed` } };
       continue;
     }
     const parsed = parseLine(item.line, item.number);
-    if (parsed) yield parsed;
+    if (Array.isArray(parsed)) yield* parsed;
+    else if (parsed) yield parsed;
   }
 }

@@ -1,4 +1,5 @@
-import { isoTime, jsonRecordsFormat } from './json-records.js';
+import { jsonRecordsFormat } from './jsonlines.js';
+import { isoTime } from './typed.js';
 
 /** AWS Network Firewall alert and flow logs (JSON lines); the time is the Suricata event's own. */
 export const networkfirewallFormat = jsonRecordsFormat('networkfirewall', (record) => {

@@ -1,4 +1,4 @@
-import { jsonRecordsFormat } from './json-records.js';
+import { jsonRecordsFormat } from './jsonlines.js';
 import { isoTime } from './typed.js';
 
 /**

@@ -1,4 +1,5 @@
-import { isoTime, jsonRecordsFormat } from './json-records.js';
+import { jsonRecordsFormat } from './jsonlines.js';
+import { isoTime } from './typed.js';
 
 /** AWS WAF logs (JSON lines); `timestamp` is epoch milliseconds. */
 export const wafFormat = jsonRecordsFormat('waf', (record) => isoTime(record.timestamp, 'ms'));
