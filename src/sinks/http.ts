@@ -35,6 +35,8 @@ export class HttpSink implements Sink {
   private readonly shape: Shape;
   private readonly dispatcher: Dispatcher;
   private readonly headers: Record<string, string>;
+  /** For requests without a gzipped body (HEC acknowledgement queries, probes). */
+  private readonly plainHeaders: Record<string, string>;
   private readonly retrier: DeliveryRetrier;
   private readonly inFlight = new InFlight();
 
@@ -55,6 +57,8 @@ export class HttpSink implements Sink {
       ...(config.shape === 'splunk_hec' ? { 'x-splunk-request-channel': randomUUID() } : {}),
       ...config.headers,
     };
+    const { 'content-encoding': _gzip, ...plainHeaders } = this.headers;
+    this.plainHeaders = plainHeaders;
     this.retrier = new DeliveryRetrier({ clock: deps.clock, log: deps.log, target: this.description, timeoutMs: config.retry_timeout });
   }
 
@@ -76,11 +80,10 @@ export class HttpSink implements Sink {
   async probe(signal: AbortSignal): Promise<{ ok: true | 'warn'; text: string }> {
     const { method, url } =
       this.config.shape === 'splunk_hec' ? { method: 'POST' as const, url: this.url } : this.config.shape === 'elasticsearch' ? { method: 'GET' as const, url: new URL('/', this.url) } : { method: 'HEAD' as const, url: this.url };
-    const { 'content-encoding': _encoding, ...headers } = this.headers;
     let status: number;
     let answer: string;
     try {
-      const response = await request(url, { method, headers: method === 'POST' ? { ...headers, 'content-length': '0' } : headers, dispatcher: this.dispatcher, signal, headersTimeout: this.config.timeout });
+      const response = await request(url, { method, headers: method === 'POST' ? { ...this.plainHeaders, 'content-length': '0' } : this.plainHeaders, dispatcher: this.dispatcher, signal, headersTimeout: this.config.timeout });
       status = response.statusCode;
       answer = (await response.body.text()).slice(0, 200).replace(/\s+/g, ' ');
     } catch (error) {
@@ -133,10 +136,9 @@ export class HttpSink implements Sink {
     const { clock } = this.deps;
     const ackUrl = new URL('/services/collector/ack', this.url);
     const deadline = clock.now() + this.config.splunk.ack_timeout;
-    const { 'content-encoding': _encoding, ...headers } = this.headers;
     const body = JSON.stringify({ acks: [ackId] });
     for (let waitMs = ACK_POLL_FIRST_MS; ; waitMs = Math.min(waitMs * 2, ACK_POLL_MAX_MS)) {
-      const response = await request(ackUrl, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body, dispatcher: this.dispatcher, headersTimeout: this.config.timeout, signal });
+      const response = await request(ackUrl, { method: 'POST', headers: { ...this.plainHeaders, 'content-type': 'application/json' }, body, dispatcher: this.dispatcher, headersTimeout: this.config.timeout, signal });
       const answer = await response.body.text();
       if (response.statusCode >= 300) throw new Error(`HEC acknowledgement query failed (HTTP ${response.statusCode}: ${answer.slice(0, 200)})`);
       if (acknowledged(answer, ackId)) return;

@@ -79,10 +79,12 @@ export class DeliveryRetrier {
         return result;
       } catch (error) {
         if (error instanceof RejectedEventsError) throw error;
+        // Shutting down is not the output's fault: the poll ends as aborted, not as a failed output.
+        if (signal?.aborted) throw signal.reason;
         if (error instanceof PermanentDeliveryError) throw new SinkError(`${target}: ${error.message}`, { cause: error });
         const message = errorMessage(error);
         const waitMs = error instanceof RetryAfterError ? Math.max(error.retryAfterMs, delayMs) : delayMs;
-        if (clock.now() - startedMs + waitMs > this.policy.timeoutMs || signal?.aborted) {
+        if (clock.now() - startedMs + waitMs > this.policy.timeoutMs) {
           throw new SinkError(`${target}: ${message} (tried ${tries} times over ${Math.round((clock.now() - startedMs) / 1000)} s; the marker stays and the next poll tries again)`, { cause: error });
         }
         if (!this.outage) {

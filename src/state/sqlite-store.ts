@@ -395,6 +395,8 @@ class SqliteStore implements Store {
       const record = this.statements.getSource.get(sourceId);
       if (!record?.reset_request) return null;
       const request = JSON.parse(record.reset_request) as ResetRequest;
+      // A reset asks for events again: the dedup window must not drop them as repeats.
+      this.statements.clearKeys.run(sourceId);
       if (request.mode === 'after') {
         for (const partition of this.partitions(sourceId)) {
           // The key names its partition by prefix; other partitions are left as they are.
@@ -403,10 +405,7 @@ class SqliteStore implements Store {
           this.statements.setSettledExact.run(request.key, sourceId, partition.prefix);
         }
         this.statements.setSince.run(null, sourceId);
-        // A reset asks for events again: the dedup window must not drop them as repeats.
-        this.statements.clearKeys.run(sourceId);
       } else {
-        this.statements.clearKeys.run(sourceId);
         this.statements.clearObjects.run(sourceId);
         this.statements.resetPartitions.run(sourceId);
         this.statements.setSince.run(request.mode === 'since' ? request.sinceMs : null, sourceId);
