@@ -7,13 +7,44 @@ import { fromContainerMetadata, fromInstanceMetadata, fromNodeProviderChain, fro
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AuthConfig } from '../config/schema.js';
+import { S3PullError, isAbortError } from '../util/errors.js';
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH', 'TimeoutError']);
+
+/**
+ * Credentials could not be had. Raised inside the S3 call that needed them, so without this the
+ * error would read as the S3 call's own ("list bucket …: ECONNREFUSED" when STS is down).
+ */
+export class CredentialsError extends S3PullError {}
+
+/** Names where credentials come from in every error of the provider. */
+function named(provider: AwsCredentialIdentityProvider, from: string): AwsCredentialIdentityProvider {
+  return async (options) => {
+    try {
+      return await provider(options);
+    } catch (error) {
+      if (isAbortError(error) || error instanceof S3PullError) throw error;
+      const e = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+      const unreachable = UNREACHABLE.has(e.code ?? '') || UNREACHABLE.has(e.name ?? '');
+      const status = e.$metadata?.httpStatusCode;
+      const detail = `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.code && !String(e.message).includes(e.code) ? `${e.code} ` : ''}${e.message ?? String(error)}`;
+      const message = unreachable
+        ? `cannot get credentials: ${from} cannot be reached (${detail})`
+        : e.name === 'CredentialsProviderError'
+          ? `cannot get credentials: ${from} has none (${e.message ?? ''})`
+          : `cannot get credentials: ${from} refused${status ? ` (HTTP ${status})` : ''}: ${detail}`;
+      throw new CredentialsError(unreachable ? 'CREDENTIALS_UNREACHABLE' : 'CREDENTIALS_REFUSED', message, { cause: error, retryable: unreachable || (status !== undefined && status >= 500) });
+    }
+  };
+}
 
 type BaseAuth = Exclude<AuthConfig, { type: 'assume_role' }>;
 
 /** `requestHandler` carries the source's proxy and trust store to STS as well. */
 export function credentialsFor(auth: AuthConfig, region: string, requestHandler?: NodeHttpHandler): AwsCredentialIdentityProvider {
   if (auth.type === 'assume_role') {
-    return fromTemporaryCredentials({
+    const sts = auth.sts_endpoint ?? `the regional STS endpoint of ${region}`;
+    return named(fromTemporaryCredentials({
       masterCredentials: baseCredentials(auth.base),
       params: {
         RoleArn: auth.role_arn,
@@ -22,7 +53,7 @@ export function credentialsFor(auth: AuthConfig, region: string, requestHandler?
         ...(auth.external_id ? { ExternalId: auth.external_id } : {}),
       },
       clientConfig: { region, ...(auth.sts_endpoint ? { endpoint: auth.sts_endpoint } : {}), ...(requestHandler ? { requestHandler } : {}) },
-    });
+    }), `STS (sts:AssumeRole of ${auth.role_arn} at ${sts})`);
   }
   return baseCredentials(auth);
 }
@@ -40,11 +71,11 @@ function baseCredentials(auth: BaseAuth): AwsCredentialIdentityProvider {
     case 'instance_role':
       // Inside ECS the task role is offered through the container endpoint; elsewhere, IMDS.
       if (process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI || process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) {
-        return fromContainerMetadata({ timeout: 2000, maxRetries: 2 });
+        return named(fromContainerMetadata({ timeout: 2000, maxRetries: 2 }), 'the ECS container credentials endpoint');
       }
-      return fromInstanceMetadata({ timeout: 2000, maxRetries: 2 });
+      return named(fromInstanceMetadata({ timeout: 2000, maxRetries: 2 }), 'the EC2 instance metadata service (instance_role)');
     case 'default':
-      return fromNodeProviderChain();
+      return named(fromNodeProviderChain(), 'the default credential chain (environment, profile, instance role)');
   }
 }
 

@@ -191,7 +191,17 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
         const head = await client.send(new HeadBucketCommand({ Bucket: options.bucket }), { abortSignal: signal });
         return head.BucketRegion;
       } catch (error) {
-        throw classifyS3Error(error, 'head', { bucket: options.bucket, via, region: options.region });
+        const context = { bucket: options.bucket, via, region: options.region };
+        if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 403) {
+          // A HEAD answer has no body, so its 403 cannot say why (refused keys, or a missing
+          // permission); a one-key listing's error does, and says it as \`once\` would see it.
+          try {
+            await client.send(new ListObjectsV2Command({ Bucket: options.bucket, MaxKeys: 1 }), { abortSignal: signal });
+          } catch (listError) {
+            throw classifyS3Error(listError, 'list', context);
+          }
+        }
+        throw classifyS3Error(error, 'head', context);
       }
     },
     clockOffsetMs() {

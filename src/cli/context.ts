@@ -36,8 +36,11 @@ export function loggerFor(config: LoadedConfig, options: GlobalOptions): Logger 
   return log;
 }
 
-export function openStore(config: LoadedConfig, readonly = false): Store {
-  return openSqliteStore(config.collector.state, { readonly });
+export function openStore(config: LoadedConfig, readonly = false, log?: Logger): Store {
+  return openSqliteStore(config.collector.state, {
+    readonly,
+    onRestored: (file) => log?.error('the state file was deleted while s3pull ran: written back from the open database, nothing lost; move it aside only while s3pull is stopped', { path: file }),
+  });
 }
 
 export function findSource(config: LoadedConfig, id: string) {

@@ -13,6 +13,8 @@ import { registerCerts } from './certs.js';
 import { registerTest } from './test.js';
 import { ExitCode } from './context.js';
 import { redact } from '../log/logger.js';
+import { S3PullError, errorMessage } from '../util/errors.js';
+import { StateError } from '../state/state-errors.js';
 import { FORMAT_NAMES } from '../config/schema.js';
 
 const program = new Command()
@@ -44,8 +46,17 @@ try {
     process.exitCode = error.code;
   } else if (error instanceof CommanderError) {
     process.exitCode = error.exitCode;
+  } else if (error instanceof S3PullError) {
+    // Errors a user can cause are one line that says where and what to do, never a stack.
+    process.stderr.write(`s3pull: ${redact(oneLine(error.message))}\n`);
+    process.exitCode = error instanceof StateError ? 3 : 1;
   } else {
-    process.stderr.write(`s3pull: ${redact((error as Error).stack ?? String(error))}\n`);
+    const debug = process.argv.includes('--log-level=debug') || process.argv.join(' ').includes('--log-level debug');
+    process.stderr.write(`s3pull: unexpected error: ${redact(oneLine(errorMessage(error)))}${debug ? `\n${redact((error as Error).stack ?? '')}` : ' (--log-level debug shows where)'}\n`);
     process.exitCode = 1;
   }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
 }

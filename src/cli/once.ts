@@ -5,6 +5,8 @@ import { Collector } from '../service/collector.js';
 import { createSink } from '../sinks/index.js';
 import { systemClock } from '../util/clock.js';
 import { pollSummary } from './summary.js';
+import { onShutdownSignals } from './shutdown.js';
+import { forceExit } from './exit.js';
 import type { PollObserver } from '../poll/poll-source.js';
 
 export function registerOnce(program: Command): void {
@@ -20,18 +22,19 @@ export function registerOnce(program: Command): void {
       const showBar = options.progress && process.stderr.isTTY;
       // Info lines would tear the progress bar apart; warnings and errors still show.
       const log = loggerFor(config, showBar && !options.logLevel ? { ...options, logLevel: 'warn' } : options);
-      const store = openStore(config);
+      const store = openStore(config, false, log);
       const sink = createSink({ collector: config.collector, trust: config.trust, log });
       const collector = new Collector(config, { store, sink, log, clock: systemClock });
 
-      const controller = new AbortController();
-      const onSignal = () => {
-        log.warn('interrupted: finishing the batches in flight, then stopping');
-        controller.abort();
-        void collector.stop();
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      const signals = onShutdownSignals({
+        log,
+        stop: async () => {
+          log.warn('interrupted: finishing the batches in flight, then stopping');
+          await collector.stop();
+        },
+        inFlight: () => collector.inFlight(),
+        exit: forceExit,
+      });
 
       const bar = showBar ? progressBar() : undefined;
       try {
@@ -43,9 +46,8 @@ export function registerOnce(program: Command): void {
         if (failed) throw new ExitCode(1);
       } finally {
         bar?.stop();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
         await collector.stop();
+        signals.dispose();
         await sink.close();
         store.close();
       }

@@ -5,6 +5,8 @@ import { Collector } from '../service/collector.js';
 import { createSink } from '../sinks/index.js';
 import { systemClock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
+import { onShutdownSignals } from './shutdown.js';
+import { forceExit } from './exit.js';
 
 export function registerRun(program: Command): void {
   program
@@ -14,14 +16,18 @@ export function registerRun(program: Command): void {
       const options = command.optsWithGlobals<GlobalOptions>();
       const config = loadConfigOrExplain(options);
       const log = loggerFor(config, options);
-      const store = openStore(config);
+      const store = openStore(config, false, log);
       let sink = createSink({ collector: config.collector, trust: config.trust, log });
       let current = config;
+      let stopFor: ((reason: string, code: number) => void) | undefined;
       const collector = new Collector(config, {
         store,
         sink,
         log,
         clock: systemClock,
+        onPollFinished: (result) => {
+          if (result.fatal) stopFor?.(result.fatal, 3);
+        },
       });
       log.info('s3pull started', { sources: config.sources.filter((s) => s.enabled).length, output: sink.description, state: config.collector.state });
       collector.start();
@@ -49,19 +55,28 @@ export function registerRun(program: Command): void {
             log.error('reload refused, the running configuration stays', { error: errorMessage(error) });
           }
         };
-        const shutdown = async (signal: string) => {
-          process.off('SIGHUP', onHup);
-          log.info('stopping: polls in flight commit their delivered batches', { signal });
-          await collector.stop();
-          await sink.close();
-          store.close();
-          log.info('s3pull stopped');
-          resolve();
+        let stopped: Promise<void> | undefined;
+        const shutdown = (reason: string, exitCode = 0): Promise<void> => {
+          stopped ??= (async () => {
+            process.off('SIGHUP', onHup);
+            log.info('stopping: polls in flight commit their delivered batches', { reason });
+            await collector.stop();
+            await sink.close().catch((error: unknown) => log.warn('output did not close cleanly', { error: errorMessage(error) }));
+            store.close();
+            log.info('s3pull stopped');
+            if (exitCode !== 0) process.exitCode = exitCode;
+            signals.dispose();
+            resolve();
+          })();
+          return stopped;
+        };
+        stopFor = (reason, code) => {
+          log.error('s3pull stops', { reason });
+          void shutdown(reason, code);
         };
         const onHup = () => void reload();
         process.on('SIGHUP', onHup);
-        process.once('SIGTERM', () => void shutdown('SIGTERM'));
-        process.once('SIGINT', () => void shutdown('SIGINT'));
+        const signals = onShutdownSignals({ log, stop: (signal) => shutdown(signal), inFlight: () => collector.inFlight(), exit: forceExit });
       });
     });
 }

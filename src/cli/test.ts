@@ -8,6 +8,7 @@ import { findSource, loadConfigOrExplain, ExitCode, type GlobalOptions } from '.
 import { defaultBucketFactory } from '../service/collector.js';
 import { formatFor } from '../formats/index.js';
 import { sourceNamer } from '../poll/identifier.js';
+import { compileKeyPattern } from '../util/key-pattern.js';
 import { skipReason, type SkipReason } from '../poll/skip-rules.js';
 import { previewObject } from '../poll/preview.js';
 import { discoverPartitions } from '../poll/partitions.js';
@@ -86,7 +87,7 @@ export function registerTest(program: Command): void {
           throw new ExitCode(1);
         }
 
-        const pattern = new RegExp(source.file_pattern);
+        const pattern = compileKeyPattern(source.file_pattern);
         const skipped = new Map<SkipReason, number>();
         let listed = 0;
         let newest: ObjectInfo | undefined;

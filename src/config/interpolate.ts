@@ -2,8 +2,11 @@
  * Resolves `${env:NAME}` and `${file:PATH}` inside string values, so that no secret needs to be
  * written in a config file. Errors carry the field path; the caller adds the file name.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { formatBytes, readFileCapped } from '../util/fs.js';
+
+/** A `${file:}` holds one value (a key, a password); a larger file is a wrong path. */
+const MAX_REFERENCED_FILE_BYTES = 64 * 1024;
 
 export interface InterpolationProblem {
   path: (string | number)[];
@@ -46,9 +49,10 @@ function interpolateString(
     const file = path.resolve(options.baseDir, name);
     try {
       // A trailing newline is how editors and `echo` end a secret file; it is never part of it.
-      return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+      return readFileCapped(file, MAX_REFERENCED_FILE_BYTES).toString('utf8').replace(/\r?\n$/, '');
     } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === 'EFBIG' ? `larger than ${formatBytes(MAX_REFERENCED_FILE_BYTES)}; it should hold one value` : (code ?? (error as Error).message);
       problems.push({ path: at, message: `cannot read ${file} (${reason}), referenced as ${whole}` });
       return '';
     }

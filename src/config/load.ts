@@ -2,14 +2,20 @@
  * Loads `s3pull.yaml` and `sources.d/*.yaml` from one folder, resolves references, validates
  * against the schema and reports every problem at once as `file: field <value>: reason`.
  */
-import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { readdirSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { collectorSchema, sourceSchema, type CollectorConfig, type ProxyServerConfig, type SourceConfig } from './schema.js';
 import { interpolate, type InterpolationProblem } from './interpolate.js';
 import { ConfigError } from '../util/errors.js';
 import { loadTrustStore, type TrustStore } from '../net/trust.js';
+import { formatBytes, readFileCapped } from '../util/fs.js';
+
+/** A config file is a few hundred bytes; anything this large is a mistake, and is not parsed. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+/** A value shown in an error is cut to this, so that a huge value never floods the terminal. */
+const MAX_SHOWN_VALUE = 120;
 
 export interface LoadedSource extends Omit<SourceConfig, 'proxy'> {
   /** The file the source came from, for messages. */
@@ -44,27 +50,31 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): L
   }
 
   const collectorFile = path.join(absoluteDir, 's3pull.yaml');
-  const collectorRaw = existsSync(collectorFile) ? readYaml(collectorFile, problems) : {};
-  const collectorParsed = validate(collectorSchema, collectorRaw, collectorFile, absoluteDir, env, problems);
+  const collectorYaml = existsSync(collectorFile) ? readYaml(collectorFile, problems) : { value: {} };
+  const collectorRaw = collectorYaml?.value;
+  const collectorParsed = validate(collectorSchema, collectorYaml, collectorFile, absoluteDir, env, problems);
   const collectorLiterals = literalSecretFields(collectorRaw);
   if (collectorLiterals.length > 0 && existsSync(collectorFile) && (statSync(collectorFile).mode & 0o004) !== 0) {
     warnings.push(`${relative(collectorFile)}: holds a literal secret (${collectorLiterals.join(', ')}) and is readable by every user; use \${env:NAME} or \${file:PATH}, or chmod o-r ${relative(collectorFile)}`);
   }
 
   const sourcesDir = path.join(absoluteDir, 'sources.d');
-  const sourceFiles = existsSync(sourcesDir)
+  const sourceFiles = existsSync(sourcesDir) && statSync(sourcesDir).isDirectory()
     ? readdirSync(sourcesDir)
         .filter((name) => /\.ya?ml$/.test(name))
         .sort()
         .map((name) => path.join(sourcesDir, name))
     : [];
+  if (!existsSync(sourcesDir)) warnings.push(`${relative(sourcesDir)}: the folder does not exist, so there is no source to pull; add one YAML file per source there`);
+  else if (!statSync(sourcesDir).isDirectory()) problems.push(`${relative(sourcesDir)}: is a file; sources.d must be a folder holding one YAML file per source`);
 
   const parsedSources: (SourceConfig & { file: string })[] = [];
   const firstFileOfId = new Map<string, string>();
   for (const file of sourceFiles) {
-    const raw = readYaml(file, problems);
-    if (raw === undefined) continue;
-    const source = validate(sourceSchema, raw, file, absoluteDir, env, problems);
+    const yaml = readYaml(file, problems);
+    if (yaml === undefined) continue;
+    const raw = yaml.value;
+    const source = validate(sourceSchema, yaml, file, absoluteDir, env, problems);
     if (!source) continue;
     const earlier = firstFileOfId.get(source.id);
     if (earlier) {
@@ -88,6 +98,10 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): L
     if (certificate.validTo.getTime() < Date.now()) warnings.push(`${certificate.file}: the certificate ${certificate.subject} expired on ${certificate.validTo.toISOString()}`);
   }
 
+  if (existsSync(sourcesDir) && sourceFiles.length === 0 && statSync(sourcesDir).isDirectory()) {
+    warnings.push(`${relative(sourcesDir)}: holds no source (*.yaml), so there is nothing to pull`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   const collector = collectorParsed!;
   const sources: LoadedSource[] = parsedSources.map((source) => ({ ...source, proxy: source.proxy ?? collector.proxy ?? 'none' }));
@@ -106,34 +120,76 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): L
   };
 }
 
-function readYaml(file: string, problems: string[]): unknown {
-  const text = readFileSync(file, 'utf8');
-  const document = parseDocument(text, { prettyErrors: true });
+interface YamlFile {
+  value: unknown;
+  /** The line a field (or, with `key`, a key inside it) is written on. */
+  lineOf?: (at: (string | number)[], key?: string) => number | undefined;
+}
+
+function readYaml(file: string, problems: string[]): YamlFile | undefined {
+  let text: string;
+  try {
+    text = readFileCapped(file, MAX_CONFIG_FILE_BYTES).toString('utf8');
+  } catch (error) {
+    problems.push(`${relative(file)}: ${unreadable(error)}`);
+    return undefined;
+  }
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { prettyErrors: true, lineCounter });
   if (document.errors.length > 0) {
-    for (const error of document.errors) {
+    // One mistake often makes a cascade; the first few say where it is.
+    for (const error of document.errors.slice(0, 3)) {
       const line = error.linePos?.[0];
       problems.push(`${relative(file)}${line ? `:${line.line}:${line.col}` : ''}: invalid YAML: ${error.message.split('\n')[0]}`);
     }
     return undefined;
   }
-  const value = document.toJS() as unknown;
-  if (value === null || value === undefined) return {};
+  let value: unknown;
+  try {
+    // yaml refuses documents whose aliases expand without bound ("billion laughs").
+    value = document.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (error) {
+    problems.push(`${relative(file)}: invalid YAML: ${(error as Error).message}`);
+    return undefined;
+  }
+  if (value === null || value === undefined) return { value: {} };
   if (typeof value !== 'object' || Array.isArray(value)) {
     problems.push(`${relative(file)}: the file must hold a mapping of fields (key: value)`);
     return undefined;
   }
-  return value;
+  return { value, lineOf: (at, key) => lineOf(document, lineCounter, at, key) };
+}
+
+function lineOf(document: Document, lineCounter: LineCounter, at: (string | number)[], key?: string): number | undefined {
+  const node = at.length === 0 ? document.contents : document.getIn(at, true);
+  if (key !== undefined) {
+    if (!isMap(node)) return undefined;
+    const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
+    const range = isScalar(pair?.key) ? pair.key.range : undefined;
+    return range ? lineCounter.linePos(range[0]).line : undefined;
+  }
+  const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+  return range ? lineCounter.linePos(range[0]).line : undefined;
+}
+
+function unreadable(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EISDIR') return 'is a folder, not a file; sources.d holds one YAML file per source';
+  if (code === 'EFBIG') return `is larger than ${formatBytes(MAX_CONFIG_FILE_BYTES)}; a config file holds a few fields, not data`;
+  if (code === 'EACCES' || code === 'EPERM') return 'cannot be read (permission denied); the user s3pull runs as needs read access';
+  return `cannot be read (${code ?? (error as Error).message})`;
 }
 
 function validate<S extends z.ZodType>(
   schema: S,
-  raw: unknown,
+  yaml: YamlFile | undefined,
   file: string,
   baseDir: string,
   env: NodeJS.ProcessEnv,
   problems: string[],
 ): z.output<S> | undefined {
-  if (raw === undefined) return undefined;
+  if (yaml === undefined) return undefined;
+  const raw = yaml.value;
   const referenceProblems: InterpolationProblem[] = [];
   const resolved = interpolate(raw, { env, baseDir }, referenceProblems);
   for (const problem of referenceProblems) {
@@ -154,8 +210,13 @@ function validate<S extends z.ZodType>(
         : value === 'missing'
           ? 'is required'
           : issue.message;
-    const where = issue.code === 'unrecognized_keys' && at.length === 0 ? '' : ` field ${fieldName(at)}${shown}`;
-    problems.push(`${relative(file)}:${where}: ${message}`);
+    if (issue.code === 'unrecognized_keys') {
+      const line = yaml.lineOf?.(at, issue.keys[0]);
+      const inside = at.length === 0 ? '' : ` field ${fieldName(at)}:`;
+      problems.push(`${relative(file)}${line ? `:${line}` : ''}:${inside} ${message}`);
+      continue;
+    }
+    problems.push(`${relative(file)}: field ${fieldName(at)}${shown}: ${message}`);
   }
   return undefined;
 }
@@ -179,8 +240,8 @@ function showValue(raw: unknown, at: (string | number)[]): string {
   }
   if (value === undefined) return 'missing';
   if (at.some((part) => SECRET_FIELD.test(String(part))) && typeof value === 'string' && !value.startsWith('${')) return '***';
-  if (typeof value === 'string') return value;
-  return JSON.stringify(value);
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > MAX_SHOWN_VALUE ? `${text.slice(0, MAX_SHOWN_VALUE)}… (${text.length} characters)` : text;
 }
 
 function fieldName(at: (string | number)[]): string {

@@ -3,6 +3,7 @@
  * of many accounts and regions, and each event is named after the account/region its key is under,
  * so the SIEM files it under the right log source.
  */
+import { compileKeyPattern } from '../util/key-pattern.js';
 
 export interface IdentifierConfig {
   id: string;
@@ -15,10 +16,11 @@ const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** The named groups a pattern defines, in order (empty when it has none or does not compile). */
 export function namedGroups(pattern: string): string[] {
-  const names: string[] = [];
-  // A named group opens with "(?<name>"; lookbehinds "(?<=" and "(?<!" are not names.
-  for (const match of pattern.matchAll(/(?<!\\)\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)) names.push(match[1]!);
-  return names;
+  try {
+    return compileKeyPattern(pattern).groupNames;
+  } catch {
+    return [];
+  }
 }
 
 /** Placeholders of a template that neither the pattern nor `{id}` provide. */
@@ -32,16 +34,14 @@ export function unknownPlaceholders(template: string, groups: string[]): string[
  */
 export function sourceNamer(config: IdentifierConfig, onMiss?: (key: string) => void): (key: string) => string {
   if (!config.identifier_pattern) return () => config.id;
-  const pattern = new RegExp(config.identifier_pattern);
-  const groups = namedGroups(config.identifier_pattern);
-  const template = config.identifier ?? groups.map((name) => `{${name}}`).join('-');
+  const pattern = compileKeyPattern(config.identifier_pattern);
+  const template = config.identifier ?? pattern.groupNames.map((name) => `{${name}}`).join('-');
   return (key) => {
-    const match = pattern.exec(key);
-    if (!match?.groups) {
+    const found = pattern.groups(key);
+    if (!found) {
       onMiss?.(key);
       return config.id;
     }
-    const found = match.groups;
     return template.replace(PLACEHOLDER, (_, name: string) => (name === 'id' ? config.id : (found[name] ?? '')));
   };
 }

@@ -17,10 +17,12 @@ import { listingFor } from './listing.js';
 import { discoverPartitions, scopeOf } from './partitions.js';
 import { dateSortKey, listInDateOrder } from './date-order.js';
 import { SettledKeyWalker } from './settle.js';
+import { compileKeyPattern } from '../util/key-pattern.js';
 import { skipReason, type SkipReason } from './skip-rules.js';
 import { pullObject } from './pull-object.js';
 import { ObjectGoneError } from '../aws/classify.js';
 import { S3PullError, SinkError, errorMessage, isAbortError } from '../util/errors.js';
+import { StateError } from '../state/state-errors.js';
 import { hostname } from 'node:os';
 
 export interface PollDependencies {
@@ -31,6 +33,8 @@ export interface PollDependencies {
   log: Logger;
   /** One per source, kept across polls so that the rate holds across poll boundaries. */
   throttle?: TokenBucket;
+  /** Keys being pulled right now, for the log of a shutdown that had to abandon them. */
+  inFlight?: Set<string>;
 }
 
 export interface PollObserver {
@@ -62,6 +66,8 @@ export interface PollResult {
   /** Events dropped as repeats within the dedup window. */
   duplicates: number;
   errors: string[];
+  /** Set when the poll found something the whole service must stop for (the state file replaced). */
+  fatal?: string;
 }
 
 export async function pollSource(
@@ -108,7 +114,7 @@ export async function pollSource(
   }
   const renewLease = () => store.acquireLease(source.id, LEASE_OWNER, clock.now(), clock.now() + LEASE_MS);
   store.recordPollStart(source.id, startedMs);
-  const filePattern = new RegExp(source.file_pattern);
+  const filePattern = compileKeyPattern(source.file_pattern);
   const format = formatFor(source);
   let unmatchedKeys = 0;
   const sourceNameFor = sourceNamer(source, (key) => {
@@ -163,7 +169,8 @@ export async function pollSource(
       return true;
     } catch (error) {
       // Whatever fails while shutting down failed because of the shutdown, not the object.
-      if (isAbortError(error) || signal.aborted || error instanceof SinkError) {
+      // An output or a state file that fails is no object's fault: the poll stops, nothing is marked.
+      if (isAbortError(error) || signal.aborted || error instanceof SinkError || error instanceof StateError) {
         stopReason ??= error;
         return false;
       }
@@ -208,7 +215,8 @@ export async function pollSource(
       while (next < objects.length && stopReason === undefined && !signal.aborted) {
         const object = objects[next]!;
         next += 1;
-        const done = await pullOne(object, partition);
+        deps.inFlight?.add(object.key);
+        const done = await pullOne(object, partition).finally(() => deps.inFlight?.delete(object.key));
         observer.onObjectFinished?.(object.key);
         if (done) finished.add(object.key);
       }
@@ -291,6 +299,7 @@ export async function pollSource(
     }
   } catch (error) {
     if (isAbortError(error)) stopReason ??= error;
+    else if (error instanceof StateError) stopReason ??= error;
     else {
       result.status = 'failed';
       result.errors.push(errorMessage(error));
@@ -303,22 +312,38 @@ export async function pollSource(
       result.status = 'failed';
       result.errors.push(stopReason.message);
       log.error('output failed: source paused, marker kept', { error: stopReason.message });
+    } else if (stopReason instanceof StateError) {
+      result.status = 'failed';
+      result.errors.push(stopReason.message);
+      if (stopReason.code === 'STATE_REPLACED') result.fatal = stopReason.message;
+      log.error('state file unusable: source paused, nothing committed past the last delivered batch', { error: stopReason.message });
     } else {
       result.status = 'aborted';
     }
   } else if (result.status === 'ok' && (result.objectsFailed > 0 || result.objectsRetrying > 0)) {
     result.status = 'partial';
   }
-  if (result.status === 'ok' || result.status === 'partial') {
-    // The ledger stays bounded: rows below the marker are history, kept for history_retention.
-    const pruned = store.pruneHistory(source.id, clock.now() - source.history_retention, (partition, key) =>
-      dateSortKey(partition.prefix, key) <= dateSortKey(partition.prefix, partition.settledKey),
-    );
-    if (pruned > 0) log.debug('ledger history pruned', { rows: pruned });
-    if (dedup) dedup.prune(clock.now());
+  try {
+    if (result.status === 'ok' || result.status === 'partial') {
+      // The ledger stays bounded: rows below the marker are history, kept for history_retention.
+      const pruned = store.pruneHistory(source.id, clock.now() - source.history_retention, (partition, key) =>
+        dateSortKey(partition.prefix, key) <= dateSortKey(partition.prefix, partition.settledKey),
+      );
+      if (pruned > 0) log.debug('ledger history pruned', { rows: pruned });
+      if (dedup) dedup.prune(clock.now());
+    }
+    store.recordPollEnd(source.id, result.status, result.errors[0] ?? null, clock.now());
+    store.releaseLease(source.id, LEASE_OWNER);
+  } catch (error) {
+    // The state file failed after the work was done (or while it failed already): said once.
+    const message = errorMessage(error);
+    if (!result.errors.includes(message)) {
+      result.errors.push(message);
+      log.error('state file unusable: the poll could not be recorded', { error: message });
+    }
+    result.status = 'failed';
+    if (error instanceof StateError && error.code === 'STATE_REPLACED') result.fatal = message;
   }
-  store.recordPollEnd(source.id, result.status, result.errors[0] ?? null, clock.now());
-  store.releaseLease(source.id, LEASE_OWNER);
   log.info('poll finished', {
     status: result.status,
     objects: result.objectsDone,

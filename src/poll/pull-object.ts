@@ -69,7 +69,7 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
     body = fetched.body;
     // The listing's ETag names the version we planned; a rewritten object starts over.
     const etag = fetched.etag || object.etag;
-    const decoded = await decode(body);
+    const decoded = await decode(body, object.key);
     const envelope = new EnvelopeWriter({
       sourceId,
       source: context.sourceNameFor?.(object.key) ?? sourceId,

@@ -1,4 +1,5 @@
 import type { ObjectInfo } from '../aws/types.js';
+import type { KeyPattern } from '../util/key-pattern.js';
 
 export type SkipReason = 'folder' | 'empty' | 'digest' | 'check_file' | 'pattern' | 'before_start';
 
@@ -8,7 +9,7 @@ export type SkipReason = 'folder' | 'empty' | 'digest' | 'check_file' | 'pattern
  * write to the bucket, keys the file_pattern does not match, and objects
  * older than the source's start.
  */
-export function skipReason(object: ObjectInfo, filePattern: RegExp, sinceMs: number | null): SkipReason | undefined {
+export function skipReason(object: ObjectInfo, filePattern: Pick<KeyPattern, 'test'>, sinceMs: number | null): SkipReason | undefined {
   if (object.key.endsWith('/')) return 'folder';
   if (object.size === 0) return 'empty';
   if (object.key.includes('/CloudTrail-Digest/') || object.key.startsWith('CloudTrail-Digest/')) return 'digest';

@@ -4,6 +4,23 @@
  * runner chains polls: a tick that comes while a poll still runs is skipped, never overlapped.
  */
 import cron, { type ScheduledTask } from 'node-cron';
+import { formatDuration } from '../util/duration.js';
+
+/**
+ * Node's timers hold at most 2^31-1 ms (24.8 days); a longer delay fires at once, so a `30D`
+ * recurrence would poll in a hot loop. Longer waits are taken in steps no longer than this.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Calls `fire` at `atMs` (by `now`), however far away, in steps that Node's timers can hold. */
+function timerAt(atMs: number, now: () => number, fire: () => void, set: (timer: NodeJS.Timeout) => void): void {
+  const remaining = atMs - now();
+  if (remaining <= MAX_TIMER_MS) {
+    set(setTimeout(fire, Math.max(0, remaining)));
+    return;
+  }
+  set(setTimeout(() => timerAt(atMs, now, fire, set), MAX_TIMER_MS));
+}
 
 export interface Schedule {
   /** Starts ticking; `tick` is awaited, and ticks during a running poll are dropped. */
@@ -24,7 +41,7 @@ export class IntervalSchedule implements Schedule {
     private readonly intervalMs: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.description = `every ${intervalMs / 60_000} min`;
+    this.description = `every ${formatDuration(intervalMs)}`;
   }
 
   start(tick: () => Promise<void>): void {
@@ -34,7 +51,7 @@ export class IntervalSchedule implements Schedule {
       await tick();
       if (this.stopped) return;
       this.nextMs = Math.max(this.now(), startedMs + this.intervalMs);
-      this.timer = setTimeout(() => void run(), this.nextMs - this.now());
+      timerAt(this.nextMs, this.now, () => void run(), (timer) => (this.timer = timer));
     };
     // The first poll runs at start, as a collector that was down has catching up to do.
     this.nextMs = this.now();

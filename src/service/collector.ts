@@ -15,7 +15,8 @@ import { secretsOf } from '../aws/credentials.js';
 import { TokenBucket } from '../throttle/token-bucket.js';
 import { scheduleFor, type Schedule } from '../schedule/schedule.js';
 import { pollSource, type PollObserver, type PollResult } from '../poll/poll-source.js';
-import { errorMessage } from '../util/errors.js';
+import { S3PullError, errorMessage } from '../util/errors.js';
+import { StateError } from '../state/state-errors.js';
 
 export type BucketFactory = (source: LoadedSource, ca: string[] | undefined) => S3Bucket;
 
@@ -28,6 +29,7 @@ interface SourceRuntime {
   schedule?: Schedule;
   controller: AbortController;
   running?: Promise<PollResult>;
+  inFlight: Set<string>;
 }
 
 export interface CollectorOptions {
@@ -114,6 +116,11 @@ export class Collector {
     await Promise.all([...this.runtimes.keys()].map((id) => this.remove(id)));
   }
 
+  /** The objects being pulled now, as s3:// URLs with their source. */
+  inFlight(): string[] {
+    return [...this.runtimes.values()].flatMap((runtime) => [...runtime.inFlight].map((key) => `${runtime.source.id}:s3://${runtime.source.bucket}/${key}`));
+  }
+
   nextRunMs(id: string): number | null {
     return this.runtimes.get(id)?.schedule?.nextRunMs() ?? null;
   }
@@ -129,6 +136,7 @@ export class Collector {
       bucket: this.bucketFactory(source, this.config.trust.ca),
       throttle: new TokenBucket(source.eps_throttle, this.options.clock),
       controller: new AbortController(),
+      inFlight: new Set(),
     };
     this.runtimes.set(source.id, runtime);
     return runtime;
@@ -164,12 +172,15 @@ export class Collector {
       clock: this.options.clock,
       log: this.options.log,
       throttle: runtime.throttle,
+      inFlight: runtime.inFlight,
     };
     runtime.running = pollSource(runtime.source, deps, runtime.controller.signal, observer)
       .catch((error: unknown): PollResult => {
         // A bug or a broken state file in one source must not stop the others.
-        this.options.log.error('poll crashed', { source: runtime.source.id, error: errorMessage(error) });
+        const known = error instanceof S3PullError;
+        this.options.log.error(known ? 'poll failed' : 'poll crashed', { source: runtime.source.id, error: errorMessage(error) });
         return {
+          ...(error instanceof StateError && error.code === 'STATE_REPLACED' ? { fatal: error.message } : {}),
           sourceId: runtime.source.id,
           status: 'failed',
           objectsDone: 0,

@@ -33,7 +33,7 @@ export function createSink({ collector, trust, log, clock = systemClock }: SinkC
     case 'stdout':
       return new StdoutSink();
     case 'file':
-      return new FileSink(output.path);
+      return new FileSink(output.path, log);
     case 'syslog':
       return new SyslogSink(output, { clock, log, ca: trust.ca });
     case 'http':

@@ -3,12 +3,14 @@
  * while the service writes; every change is one transaction; the file is created 0600.
  */
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ObjectInfo } from '../aws/types.js';
 import { MIGRATIONS } from './schema.js';
 import type { DiscoveredPartition, LedgerRow, ObjectProgress, OpenSourceResult, PartitionRow, ResetRequest, SourceRow, Store } from './types.js';
 import { S3PullError } from '../util/errors.js';
+import { ensureDirSync } from '../util/fs.js';
+import { StateError, stateError } from './state-errors.js';
 
 const RETRY_BASE_MS = 60_000;
 const RETRY_CAP_MS = 3_600_000;
@@ -87,9 +89,24 @@ function toSourceRow(record: SourceRecord): SourceRow {
   };
 }
 
-export function openSqliteStore(file: string, options: { readonly?: boolean } = {}): Store {
-  if (!options.readonly) {
-    mkdirSync(path.dirname(file), { recursive: true });
+export interface StoreOptions {
+  readonly?: boolean;
+  /** Told when the state file had to be written back (it was deleted while s3pull ran). */
+  onRestored?: (file: string) => void;
+}
+
+export function openSqliteStore(file: string, options: StoreOptions = {}): Store {
+  try {
+    return new SqliteStore(openDatabase(file, options.readonly ?? false), file, options);
+  } catch (error) {
+    throw stateError(file, error);
+  }
+}
+
+function openDatabase(file: string, readonly: boolean): Database.Database {
+  if (existsSync(file) && statSync(file).isDirectory()) throw Object.assign(new Error(`${file} is a folder`), { code: 'EISDIR' });
+  if (!readonly) {
+    ensureDirSync(path.dirname(file));
     if (!existsSync(file)) {
       // Created by us with 0600 before SQLite opens it: the ledger names buckets and keys.
       closeSync(openSync(file, 'a', 0o600));
@@ -98,14 +115,24 @@ export function openSqliteStore(file: string, options: { readonly?: boolean } = 
   } else if (!existsSync(file)) {
     throw new S3PullError('STATE_MISSING', `state file ${file} does not exist yet (no poll has run)`);
   }
-  const db = new Database(file, { readonly: options.readonly ?? false, timeout: 10_000 });
-  if (!options.readonly) {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    migrate(db, file);
+  const db = new Database(file, { readonly, timeout: 10_000 });
+  try {
+    if (!readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      migrate(db, file);
+    } else {
+      // A read-only open reads nothing until asked; this makes a damaged or foreign file say so now.
+      if (db.pragma('user_version', { simple: true }) === 0) {
+        throw new StateError('STATE_NOT_S3PULL', `state file ${file}: it holds no s3pull state (empty, or another program's database); check the state setting`);
+      }
+    }
+    db.pragma('foreign_keys = ON');
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
   }
-  db.pragma('foreign_keys = ON');
-  return new SqliteStore(db);
 }
 
 function migrate(db: Database.Database, file: string): void {
@@ -121,11 +148,11 @@ function migrate(db: Database.Database, file: string): void {
   }
 }
 
-class SqliteStore implements Store {
-  private readonly statements;
+/** How often the state file's identity is checked (a stat), at most: the check sits on every call. */
+const FILE_CHECK_MS = 1000;
 
-  constructor(private readonly db: Database.Database) {
-    this.statements = {
+function prepareStatements(db: Database.Database) {
+  return {
       getSource: db.prepare<[string], SourceRecord>('SELECT * FROM sources WHERE source_id = ?'),
       listSources: db.prepare<[], SourceRecord>('SELECT * FROM sources ORDER BY source_id'),
       insertSource: db.prepare('INSERT INTO sources (source_id, scope, since_ms, created_ms) VALUES (?, ?, ?, ?)'),
@@ -222,7 +249,52 @@ class SqliteStore implements Store {
       ),
       deleteObject: db.prepare('DELETE FROM objects WHERE source_id = ? AND key = ?'),
       discovered: db.prepare('UPDATE sources SET last_discovery_ms = ? WHERE source_id = ?'),
-    };
+  };
+}
+
+class SqliteStore implements Store {
+  private statements: ReturnType<typeof prepareStatements>;
+  private identity: { dev: number; ino: number } | undefined;
+  private checkedMs = 0;
+
+  constructor(
+    private db: Database.Database,
+    private readonly file: string,
+    private readonly options: StoreOptions,
+  ) {
+    this.statements = prepareStatements(db);
+    this.identity = identityOf(file);
+    guardMethods(this, () => this.checkFile(), (error) => stateError(file, error));
+  }
+
+  /**
+   * The state file must still be the one that was opened. Deleted (an operator cleaning up): it
+   * is written back from the open connection, which still holds everything, so a restart does
+   * not deliver it all again. Replaced by another file: neither is used silently; polls stop.
+   */
+  private checkFile(): void {
+    if (this.options.readonly) return;
+    const now = Date.now();
+    if (now - this.checkedMs < FILE_CHECK_MS) return;
+    this.checkedMs = now;
+    const found = identityOf(this.file);
+    if (found && this.identity && found.dev === this.identity.dev && found.ino === this.identity.ino) return;
+    if (found) {
+      throw new StateError(
+        'STATE_REPLACED',
+        `state file ${this.file} was replaced by another file while s3pull ran; s3pull stops rather than mix the two: restart it to use the new file`,
+      );
+    }
+    const temporary = `${this.file}.restore-${process.pid}`;
+    rmSync(temporary, { force: true });
+    this.db.exec(`VACUUM INTO '${temporary.replaceAll("'", "''")}'`);
+    chmodSync(temporary, 0o600);
+    renameSync(temporary, this.file);
+    this.db.close();
+    this.db = openDatabase(this.file, false);
+    this.statements = prepareStatements(this.db);
+    this.identity = identityOf(this.file);
+    this.options.onRestored?.(this.file);
   }
 
   openSource(sourceId: string, scope: string, sinceMs: number | null, nowMs: number): OpenSourceResult {
@@ -439,7 +511,7 @@ class SqliteStore implements Store {
   }
 
   close(): void {
-    this.db.close();
+    if (this.db.open) this.db.close();
   }
 
   private bumpCounters(sourceId: string, delta: { done?: number; failed?: number; skipped?: number; events?: number; bad?: number; duplicates?: number }): void {
@@ -461,4 +533,35 @@ function progressDelta(before: ObjectRecord | undefined, progress: ObjectProgres
     bad: progress.badLines - (before?.bad_lines ?? 0),
     duplicates: progress.duplicates - (before?.duplicates ?? 0),
   };
+}
+
+function identityOf(file: string): { dev: number; ino: number } | undefined {
+  try {
+    const { dev, ino } = statSync(file);
+    return { dev, ino };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every public method checks the file first and turns SQLite's errors into StateErrors. */
+function guardMethods(store: SqliteStore, check: () => void, translate: (error: unknown) => unknown): void {
+  const target = store as unknown as Record<string, unknown>;
+  // Only the outermost call checks: a method calling another must not restore mid-transaction.
+  let depth = 0;
+  for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
+    const method = target[name];
+    if (name === 'constructor' || name === 'checkFile' || typeof method !== 'function') continue;
+    target[name] = (...args: unknown[]) => {
+      depth += 1;
+      try {
+        if (depth === 1 && name !== 'close') check();
+        return (method as (...a: unknown[]) => unknown).apply(store, args);
+      } catch (error) {
+        throw translate(error);
+      } finally {
+        depth -= 1;
+      }
+    };
+  }
 }

@@ -63,7 +63,9 @@ describe('installing as a systemd service (into a staging root)', function () {
     mkdirSync(path.join(staged, 'etc/s3pull/sources.d'), { recursive: true });
     writeFileSync(path.join(staged, 'etc/s3pull/sources.d/trail.yaml'), source);
     const result = spawnSync(path.join(staged, 'opt/s3pull/bin/s3pull'), ['validate', '--config', path.join(staged, 'etc/s3pull')], { encoding: 'utf8' });
-    expect(result.stderr).to.equal('');
+    // The staging root has no /var/lib/s3pull (install.sh makes it on a real host): that, and nothing else, is worth a warning.
+    const warnings = result.stderr.split('\n').filter(Boolean);
+    expect(warnings.every((line) => /^warning: state \/var\/lib\/s3pull\/state\.db: the folder \/var\/lib\/s3pull does not exist yet/.test(line)), result.stderr).to.equal(true);
     expect(result.stdout).to.contain('configuration OK').and.contain('state: /var/lib/s3pull/state.db').and.contain('trail: s3://acme-trail/');
     expect(result.status).to.equal(0);
   });

@@ -85,7 +85,7 @@ describe('config', () => {
     expect(problemsOf(configDir({ 'sources.d/a.yaml': GOOD_SOURCE.replace('format: cloudtrail', 'format: cef') }))[0]).to.match(/field format <cef>/);
     expect(problemsOf(configDir({ 'sources.d/a.yaml': GOOD_SOURCE.replace('region: us-east-1', 'region: Virginia') }))[0]).to.match(/field region <Virginia>: must be an AWS region/);
     expect(problemsOf(configDir({ 'sources.d/a.yaml': GOOD_SOURCE.replace('bucket: acme-trail', 'bucket: Acme_Trail') }))[0]).to.match(/field bucket <Acme_Trail>: must be a valid S3 bucket name/);
-    expect(withSource("file_pattern: '(unclosed'\n")[0]).to.match(/field file_pattern <\(unclosed>: is not a valid regular expression/);
+    expect(withSource("file_pattern: '(unclosed'\n")[0]).to.match(/field file_pattern <\(unclosed>: is not a pattern s3pull can use: missing closing \)/);
     expect(withSource('start: { since: yesterday }\n')[0]).to.match(/field start.since <yesterday>: must be a date/);
   });
 

@@ -15,7 +15,7 @@ async function parse(format: Format, bytes: Buffer | string, chunk = 64 * 1024):
   const buffer = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
   const chunks: Buffer[] = [];
   for (let offset = 0; offset < buffer.length; offset += chunk) chunks.push(buffer.subarray(offset, offset + chunk));
-  const decoded = await decode(Readable.from(chunks));
+  const decoded = await decode(Readable.from(chunks), 'test-key');
   const items: ParsedItem[] = [];
   for await (const item of format.parse(decoded, { key: 'test-key' })) items.push(item);
   return items;

@@ -1,0 +1,50 @@
+/**
+ * SIGTERM and SIGINT for the commands that pull (`run`, `once`): the first signal stops the
+ * sources, which commit their delivered batches; if that has not finished within the grace
+ * period (a write or a read that never returns), what was abandoned is logged and the process
+ * ends anyway: nothing past the last delivered batch was committed, so the marker is where
+ * delivery stopped. A second signal ends it at once.
+ */
+import type { Logger } from '../log/logger.js';
+
+export const SHUTDOWN_GRACE_MS = 25_000;
+
+export interface ShutdownOptions {
+  log: Logger;
+  /** Stops everything gracefully; resolves when done. */
+  stop: (signal: string) => Promise<void>;
+  /** What is still in flight, for the log line when the grace period runs out. */
+  inFlight: () => string[];
+  graceMs?: number;
+  /** Ends the process; only the CLI may. */
+  exit: (code: number) => void;
+}
+
+export function onShutdownSignals(options: ShutdownOptions): { dispose(): void } {
+  const graceMs = options.graceMs ?? SHUTDOWN_GRACE_MS;
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      options.log.error('second signal: exiting now; nothing past the last delivered batch was committed', { signal, in_flight: options.inFlight().join(',') || '-' });
+      options.exit(1);
+      return;
+    }
+    stopping = true;
+    const timer = setTimeout(() => {
+      options.log.error(`shutdown did not finish within ${graceMs / 1000} s: abandoned what is in flight; the marker stays where delivery stopped`, {
+        signal,
+        in_flight: options.inFlight().join(',') || '-',
+      });
+      options.exit(1);
+    }, graceMs);
+    void options.stop(signal).finally(() => clearTimeout(timer));
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  return {
+    dispose() {
+      process.off('SIGTERM', handler);
+      process.off('SIGINT', handler);
+    },
+  };
+}
