@@ -64,7 +64,7 @@ export function s3BucketOptionsFor(source: {
 export function createS3Bucket(options: S3BucketOptions): S3Bucket {
   const proxy = options.proxy ?? 'none';
   const handlerFor = (target: URL) => {
-    const agents = agentsFor(proxy, target, options.ca ? { ca: options.ca } : {});
+    const agents = agentsFor(proxy, target, options.ca);
     const handler = new NodeHttpHandler({
       httpAgent: agents.httpAgent,
       httpsAgent: agents.httpsAgent,

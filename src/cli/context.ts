@@ -3,6 +3,7 @@ import { createLogger, type Logger, type LogLevel } from '../log/logger.js';
 import { openSqliteStore } from '../state/sqlite-store.js';
 import type { Store } from '../state/types.js';
 import { ConfigError } from '../util/errors.js';
+import { insecureEnvironmentWarning } from '../net/trust.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -33,6 +34,8 @@ export function loadConfigOrExplain(options: GlobalOptions): LoadedConfig {
 export function loggerFor(config: LoadedConfig, options: GlobalOptions): Logger {
   const log = createLogger({ level: options.logLevel ?? config.collector.log.level, format: config.collector.log.format });
   for (const warning of config.warnings) log.warn(warning);
+  const insecure = insecureEnvironmentWarning();
+  if (insecure) log.warn(insecure);
   return log;
 }
 

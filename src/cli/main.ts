@@ -15,7 +15,10 @@ import { ExitCode } from './context.js';
 import { redact } from '../log/logger.js';
 import { S3PullError, errorMessage } from '../util/errors.js';
 import { StateError } from '../state/state-errors.js';
+import { refuseInsecureEnvironment } from '../net/trust.js';
 import { FORMAT_NAMES } from '../config/schema.js';
+
+refuseInsecureEnvironment();
 
 const program = new Command()
   .name('s3pull')

@@ -1,17 +1,16 @@
-import { Readable } from 'node:stream';
-import { parser } from 'stream-json';
-import { pick } from 'stream-json/filters/pick.js';
-import { streamArray } from 'stream-json/streamers/stream-array.js';
-import chain from 'stream-chain';
 import type { Format, ParsedItem } from './types.js';
 import { ObjectDataError } from '../util/errors.js';
+import { MissingRecordsError, SplitError, splitRecords } from './record-splitter.js';
+import { MAX_LINE_BYTES } from './lines-reader.js';
 
 /**
- * Whole-object JSON.parse is several times faster than a streaming parser, so documents are read
- * whole up to this size (decoded) and streamed only above it: a 1 GB object stays in bounded
- * memory and a 3 MB one does not pay for streaming.
+ * Documents are read whole up to this size (decoded), which costs one JSON.parse, and split
+ * record by record above it, so that memory stays bounded at any size. A whole document can
+ * hold no record larger than this, so the record limit below holds for both paths.
  */
-export const WHOLE_PARSE_LIMIT_BYTES = 64 * 1024 * 1024;
+export const WHOLE_PARSE_LIMIT_BYTES = 8 * 1024 * 1024;
+/** A longer record is skipped and counted, like a longer line, without being held in memory. */
+export const MAX_RECORD_BYTES = MAX_LINE_BYTES;
 
 export interface JsonDocumentOptions {
   name: string;
@@ -50,7 +49,7 @@ export function jsonDocumentFormat(options: JsonDocumentOptions): Format {
         headBytes += chunk.length;
         if (headBytes > limit) break;
       }
-      yield* parseStreaming(Readable.from(concatStreams(head, iterator)), context.key, options);
+      yield* parseSplit(concatStreams(head, iterator), context.key, options);
     },
   };
 }
@@ -81,28 +80,22 @@ function* parseWhole(bytes: Buffer, key: string, options: JsonDocumentOptions): 
   }
 }
 
-async function* parseStreaming(input: Readable, key: string, options: JsonDocumentOptions): AsyncIterable<ParsedItem> {
-  let sawRecords = false;
-  const noteRecords = (token: unknown) => {
-    sawRecords = true;
-    return token;
-  };
-  const steps =
-    options.recordsPath.length === 0
-      ? [input, parser(), noteRecords, streamArray()]
-      : [input, parser(), pick({ filter: options.recordsPath.join('.') }), noteRecords, streamArray()];
-  const pipeline = chain(steps as Parameters<typeof chain>[0]);
+async function* parseSplit(input: AsyncIterable<Buffer>, key: string, options: JsonDocumentOptions): AsyncIterable<ParsedItem> {
+  let index = 0;
   try {
-    for await (const item of pipeline as AsyncIterable<{ key: number; value: unknown }>) {
-      yield toItem(item.value, item.key, options);
+    for await (const items of splitRecords(input, { recordsPath: options.recordsPath, maxRecordBytes: MAX_RECORD_BYTES })) {
+      for (const item of items) {
+        if (item.kind === 'record') yield toItem(item.value, index, options);
+        else yield { bad: { line: index + 1, reason: `record ${index + 1} of ${item.bytes} bytes is longer than the ${MAX_RECORD_BYTES} allowed` } };
+        index += 1;
+      }
     }
   } catch (error) {
-    const message = (error as Error).message;
-    // streamArray refuses a top-level value that is not an array: that is "no array", not bad JSON.
-    if (/array/i.test(message) && options.recordsPath.length === 0) throw missing(key, options);
-    throw new ObjectDataError(`${key}: not valid JSON (${message})`, { context: { key } });
+    if (error instanceof MissingRecordsError) throw missing(key, options);
+    // Errors of the bytes below (a broken gzip stream, a reset connection) are theirs to name.
+    if (!(error instanceof SplitError)) throw error;
+    throw new ObjectDataError(`${key}: not valid JSON (${error.message})`, { context: { key } });
   }
-  if (!sawRecords) throw missing(key, options);
 }
 
 function toItem(record: unknown, index: number, options: JsonDocumentOptions): ParsedItem {

@@ -14,6 +14,7 @@ import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { ProxyServerConfig } from '../config/schema.js';
+import { verifiedTls } from './trust.js';
 
 export interface Agents {
   httpAgent: HttpAgent;
@@ -23,7 +24,8 @@ export interface Agents {
   destroy(): void;
 }
 
-export function agentsFor(proxy: ProxyServerConfig | 'none', target: URL, tls: AgentOptions = {}, env: NodeJS.ProcessEnv = process.env): Agents {
+export function agentsFor(proxy: ProxyServerConfig | 'none', target: URL, ca: string[] | undefined, env: NodeJS.ProcessEnv = process.env): Agents {
+  const tls: AgentOptions = verifiedTls(ca);
   const httpsOptions: AgentOptions = { keepAlive: true, ...tls };
   const bypass = proxy === 'none' || noProxyMatcher(proxy.no_proxy ?? splitList(env.NO_PROXY ?? env.no_proxy))(target);
   if (bypass) {

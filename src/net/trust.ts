@@ -26,6 +26,34 @@ export interface TrustStore {
 
 const CERT_FILE = /\.(pem|crt|cer|der)$/i;
 
+/**
+ * The TLS options of every connection s3pull makes: verification is set on explicitly, so that
+ * NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment (which Node applies to any connection that
+ * leaves the option out) can never switch it off.
+ */
+export function verifiedTls(ca: string[] | undefined): { rejectUnauthorized: true; ca?: string[] } {
+  return ca ? { rejectUnauthorized: true, ca } : { rejectUnauthorized: true };
+}
+
+let insecureSettingRemoved = false;
+
+/**
+ * Removes NODE_TLS_REJECT_UNAUTHORIZED=0 from the environment at start, so that no connection,
+ * not even one the AWS SDK's credential chain makes with its own agent, skips verification.
+ */
+export function refuseInsecureEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
+    delete env.NODE_TLS_REJECT_UNAUTHORIZED;
+    insecureSettingRemoved = true;
+  }
+}
+
+/** A warning for the log when the environment asked Node to skip verification; s3pull does not. */
+export function insecureEnvironmentWarning(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!insecureSettingRemoved && env.NODE_TLS_REJECT_UNAUTHORIZED !== '0') return undefined;
+  return 'NODE_TLS_REJECT_UNAUTHORIZED=0 is set in the environment; s3pull ignores it and verifies every TLS certificate (trust a private CA with certs_dir instead)';
+}
+
 /** Reads every certificate in `dir`; a file that holds none is a problem, named with its path. */
 export function loadTrustStore(dir: string, problems: string[]): TrustStore {
   const extra: CertificateInfo[] = [];

@@ -113,10 +113,22 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
       context.signal.throwIfAborted();
     };
 
-    for await (const item of context.format.parse(decoded, { key: object.key })) {
+    for await (const parsed of context.format.parse(decoded, { key: object.key })) {
       const at = position;
       position += 1;
       if (at < resumeFrom) continue;
+      let item = parsed;
+      let record: OutputRecord | undefined;
+      if ('event' in item) {
+        try {
+          record = envelope.record(at, item.event, item.time, item.fields);
+        } catch (error) {
+          // JSON.parse takes any depth, JSON.stringify a few thousand levels: such a record is
+          // skipped and counted like a bad line, and the rest of the object is delivered.
+          if (!(error instanceof RangeError)) throw error;
+          item = { bad: { line: at + 1, reason: `record ${at + 1} is nested too deeply to be delivered as JSON` } };
+        }
+      }
       if ('bad' in item) {
         batchBad += 1;
         if (badLines + batchBad <= BAD_LINES_LOGGED) {
@@ -125,9 +137,8 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
         continue;
       }
       if (dedupKeyOf) candidateKeys.push(dedupKeyOf(item.event));
-      const record = envelope.record(at, item.event, item.time, item.fields);
-      batch.push(record);
-      batchBytes += record.line.length;
+      batch.push(record!);
+      batchBytes += record!.line.length;
       if (batch.length >= BATCH_EVENTS || batchBytes >= BATCH_BYTES) await flush();
     }
     await flush();

@@ -6,6 +6,7 @@ import type { HttpOutputConfig, ProxyServerConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import { noProxyMatcher } from '../net/proxy.js';
+import { verifiedTls } from '../net/trust.js';
 import type { OutputRecord, Sink } from './types.js';
 import { InFlight } from './in-flight.js';
 import { DeliveryRetrier, PermanentDeliveryError, RejectedEventsError, RetryAfterError, untrustedCertificate } from './retry.js';
@@ -207,7 +208,7 @@ function acknowledged(answer: string, ackId: number): boolean {
 }
 
 function dispatcherFor(url: URL, proxy: ProxyServerConfig | 'none', ca: string[] | undefined): Dispatcher {
-  const tls = ca ? { ca } : {};
+  const tls = verifiedTls(ca);
   const bypass = proxy === 'none' || noProxyMatcher(proxy.no_proxy ?? (process.env.NO_PROXY ?? process.env.no_proxy ?? '').split(/[\s,]+/).filter(Boolean))(url);
   if (bypass) return new Agent({ connect: tls });
   return new ProxyAgent({

@@ -1,6 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
+import { verifiedTls } from '../net/trust.js';
 import { readFileSync } from 'node:fs';
 import type { SyslogOutputConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
@@ -199,7 +200,7 @@ export class SyslogSink implements Sink {
           host,
           port,
           servername: this.config.tls?.server_name ?? (/^[\d.:]+$/.test(host) ? undefined : host),
-          ca: this.deps.ca,
+          ...verifiedTls(this.deps.ca),
           cert: this.config.tls?.cert ? readFileSync(this.config.tls.cert) : undefined,
           key: this.config.tls?.key ? readFileSync(this.config.tls.key) : undefined,
         })

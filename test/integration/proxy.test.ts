@@ -73,9 +73,9 @@ describe('through a proxy', () => {
 
   it('falls back to the NO_PROXY environment variable when the config lists no hosts', () => {
     const proxyConfig = { url: 'http://proxy.corp.example:3128' };
-    expect(agentsFor(proxyConfig, new URL('https://minio.corp:9000'), {}, { NO_PROXY: 'localhost,minio.corp' }).proxied).to.equal(false);
-    expect(agentsFor(proxyConfig, new URL('https://s3.us-east-1.amazonaws.com'), {}, { NO_PROXY: 'localhost,minio.corp' }).proxied).to.equal(true);
-    expect(agentsFor({ ...proxyConfig, no_proxy: ['other'] }, new URL('https://minio.corp:9000'), {}, { NO_PROXY: 'minio.corp' }).proxied).to.equal(true);
+    expect(agentsFor(proxyConfig, new URL('https://minio.corp:9000'), undefined, { NO_PROXY: 'localhost,minio.corp' }).proxied).to.equal(false);
+    expect(agentsFor(proxyConfig, new URL('https://s3.us-east-1.amazonaws.com'), undefined, { NO_PROXY: 'localhost,minio.corp' }).proxied).to.equal(true);
+    expect(agentsFor({ ...proxyConfig, no_proxy: ['other'] }, new URL('https://minio.corp:9000'), undefined, { NO_PROXY: 'minio.corp' }).proxied).to.equal(true);
   });
 
   it('no_proxy matches hosts, domain suffixes, ports and *', () => {
