@@ -73,8 +73,11 @@ s3.destroy();
 
 const cli = path.join(root, 'bin', 's3pull');
 // The endpoint runs in this process, so the CLI must run beside it, not block it.
+// The shipped sources read the endpoint's credentials from the environment, as real sources
+// should; s3rver's are fixed and public, so the demo sets them here.
+const demoEnv = { ...process.env, S3PULL_DEMO_KEY_ID: 'S3RVER', S3PULL_DEMO_SECRET: 'S3RVER' };
 async function s3pull(...args) {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [cli, ...args], { stdio: 'inherit', env: demoEnv });
   const [code] = await onceEvent(child, 'exit');
   return code;
 }

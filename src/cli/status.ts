@@ -55,10 +55,29 @@ export function sourceStatus(source: LoadedSource, store: Store | undefined, now
   };
 }
 
-export function describeMarker(partitions: PartitionRow[]): string {
+export function describeMarker(partitions: PartitionRow[], maxWidth = Infinity): string {
   if (partitions.length === 0) return '(not polled yet)';
   if (partitions.length > 1) return `${partitions.length} partitions (s3pull marker show)`;
-  return partitions[0]!.settledKey || '(beginning)';
+  const partition = partitions[0]!;
+  return partition.settledKey ? shortMarker(partition.settledKey, partition.prefix, maxWidth) : '(beginning)';
+}
+
+/**
+ * A marker as a table cell: the key below its partition's prefix (which the source's prefix
+ * already says), cut in the middle when still too long, so that the date folders at the start and
+ * the file's time and suffix at the end, which tell markers apart, stay. Full keys: --json, marker show.
+ */
+export function shortMarker(key: string, prefix: string, maxWidth: number): string {
+  const below = prefix && key.startsWith(prefix) ? key.slice(prefix.length) : key;
+  if (below.length <= maxWidth) return below;
+  const keep = Math.max(maxWidth - 1, 2);
+  const head = Math.ceil(keep * 0.4);
+  return `${below.slice(0, head)}…${below.slice(below.length - (keep - head))}`;
+}
+
+/** The width a table may take: the terminal's, or COLUMNS, or 100 when neither says. */
+export function terminalWidth(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): number {
+  return stream.columns || Number(env.COLUMNS) || 100;
 }
 
 export function ago(iso: string | null, nowMs: number): string {

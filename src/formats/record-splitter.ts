@@ -41,7 +41,7 @@ function isSpace(byte: number): boolean {
 }
 
 /** Yields the records in order, a chunk's worth at a time; throws SplitError on broken structure. */
-export async function* splitRecords(input: AsyncIterable<Buffer | string>, options: SplitOptions): AsyncGenerator<SplitItem[]> {
+export async function* splitRecords(input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, options: SplitOptions): AsyncGenerator<SplitItem[]> {
   const path = options.recordsPath;
   const stack: number[] = [];
   /** Per object level on the path: the key just read, and whether a key comes next. */

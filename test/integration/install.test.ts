@@ -45,6 +45,12 @@ describe('installing as a systemd service (into a staging root)', function () {
       'ReadWritePaths=/var/lib/s3pull /var/log/s3pull',
       'NoNewPrivileges=yes',
       'CapabilityBoundingSet=',
+      'UMask=0027',
+      'SystemCallFilter=@system-service',
+      'PrivateUsers=yes',
+      'ProcSubset=pid',
+      'RemoveIPC=yes',
+      'PrivateMounts=yes',
     ]) {
       expect(unit.split('\n'), line).to.include(line);
     }
@@ -55,6 +61,10 @@ describe('installing as a systemd service (into a staging root)', function () {
       const verify = spawnSync('systemd-analyze', ['verify', path.join(dir, 's3pull.service')], { encoding: 'utf8' });
       expect(verify.stderr).to.equal('');
       expect(verify.status).to.equal(0);
+      // The README quotes this figure; a unit that loses a protection raises it.
+      const security = spawnSync('systemd-analyze', ['security', '--offline=true', path.join(dir, 's3pull.service')], { encoding: 'utf8' });
+      const exposure = Number(/Overall exposure level for s3pull\.service: ([\d.]+)/.exec(security.stdout)?.[1]);
+      expect(exposure, security.stdout).to.be.at.most(1.2);
     }
   });
 
