@@ -34,6 +34,7 @@ export function registerOnce(program: Command): void {
         },
         inFlight: () => collector.inFlight(),
         exit: forceExit,
+        graceMs: config.collector.shutdown_timeout,
       });
 
       const bar = showBar ? progressBar() : undefined;

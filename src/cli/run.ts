@@ -76,7 +76,7 @@ export function registerRun(program: Command): void {
         };
         const onHup = () => void reload();
         process.on('SIGHUP', onHup);
-        const signals = onShutdownSignals({ log, stop: (signal) => shutdown(signal), inFlight: () => collector.inFlight(), exit: forceExit });
+        const signals = onShutdownSignals({ log, stop: (signal) => shutdown(signal), inFlight: () => collector.inFlight(), exit: forceExit, graceMs: config.collector.shutdown_timeout });
       });
     });
 }

@@ -7,21 +7,19 @@
  */
 import type { Logger } from '../log/logger.js';
 
-export const SHUTDOWN_GRACE_MS = 25_000;
-
 export interface ShutdownOptions {
   log: Logger;
   /** Stops everything gracefully; resolves when done. */
   stop: (signal: string) => Promise<void>;
   /** What is still in flight, for the log line when the grace period runs out. */
   inFlight: () => string[];
-  graceMs?: number;
+  graceMs: number;
   /** Ends the process; only the CLI may. */
   exit: (code: number) => void;
 }
 
 export function onShutdownSignals(options: ShutdownOptions): { dispose(): void } {
-  const graceMs = options.graceMs ?? SHUTDOWN_GRACE_MS;
+  const { graceMs } = options;
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) {

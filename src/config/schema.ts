@@ -331,6 +331,8 @@ export const collectorSchema = z.strictObject({
   proxy: proxyServerSchema.optional(),
   certs_dir: z.string().min(1).default('certs'),
   output: outputSchema.default({ type: 'stdout' }),
+  /** After SIGTERM, how long polls may take to commit what was delivered before they are abandoned. */
+  shutdown_timeout: duration('shutdown_timeout', 1000).default(25_000),
   log: z
     .strictObject({
       level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),

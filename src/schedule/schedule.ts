@@ -12,14 +12,25 @@ import { formatDuration } from '../util/duration.js';
  */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Node's timers, as a parameter so that a test can stand in for them. */
+export interface Timers {
+  set(fire: () => void, ms: number): unknown;
+  clear(timer: unknown): void;
+}
+
+const nodeTimers: Timers = {
+  set: (fire, ms) => setTimeout(fire, ms),
+  clear: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};
+
 /** Calls `fire` at `atMs` (by `now`), however far away, in steps that Node's timers can hold. */
-function timerAt(atMs: number, now: () => number, fire: () => void, set: (timer: NodeJS.Timeout) => void): void {
+function timerAt(atMs: number, now: () => number, timers: Timers, fire: () => void, keep: (timer: unknown) => void): void {
   const remaining = atMs - now();
   if (remaining <= MAX_TIMER_MS) {
-    set(setTimeout(fire, Math.max(0, remaining)));
+    keep(timers.set(fire, Math.max(0, remaining)));
     return;
   }
-  set(setTimeout(() => timerAt(atMs, now, fire, set), MAX_TIMER_MS));
+  keep(timers.set(() => timerAt(atMs, now, timers, fire, keep), MAX_TIMER_MS));
 }
 
 export interface Schedule {
@@ -32,7 +43,7 @@ export interface Schedule {
 }
 
 export class IntervalSchedule implements Schedule {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private nextMs: number | null = null;
   private stopped = false;
   readonly description: string;
@@ -40,6 +51,7 @@ export class IntervalSchedule implements Schedule {
   constructor(
     private readonly intervalMs: number,
     private readonly now: () => number = Date.now,
+    private readonly timers: Timers = nodeTimers,
   ) {
     this.description = `every ${formatDuration(intervalMs)}`;
   }
@@ -51,16 +63,16 @@ export class IntervalSchedule implements Schedule {
       await tick();
       if (this.stopped) return;
       this.nextMs = Math.max(this.now(), startedMs + this.intervalMs);
-      timerAt(this.nextMs, this.now, () => void run(), (timer) => (this.timer = timer));
+      timerAt(this.nextMs, this.now, this.timers, () => void run(), (timer) => (this.timer = timer));
     };
     // The first poll runs at start, as a collector that was down has catching up to do.
     this.nextMs = this.now();
-    this.timer = setTimeout(() => void run(), 0);
+    this.timer = this.timers.set(() => void run(), 0);
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.timers.clear(this.timer);
     this.nextMs = null;
   }
 

@@ -43,6 +43,8 @@ export interface CollectorOptions {
 
 export class Collector {
   private readonly runtimes = new Map<string, SourceRuntime>();
+  /** Runtimes whose polls may still run: those removed while stopping stay until their poll ends. */
+  private readonly live = new Set<SourceRuntime>();
   private readonly bucketFactory: BucketFactory;
   private scheduled = false;
 
@@ -118,7 +120,7 @@ export class Collector {
 
   /** The objects being pulled now, as s3:// URLs with their source. */
   inFlight(): string[] {
-    return [...this.runtimes.values()].flatMap((runtime) => [...runtime.inFlight].map((key) => `${runtime.source.id}:s3://${runtime.source.bucket}/${key}`));
+    return [...this.live].flatMap((runtime) => [...runtime.inFlight].map((key) => `${runtime.source.id}:s3://${runtime.source.bucket}/${key}`));
   }
 
   nextRunMs(id: string): number | null {
@@ -139,6 +141,7 @@ export class Collector {
       inFlight: new Set(),
     };
     this.runtimes.set(source.id, runtime);
+    this.live.add(runtime);
     return runtime;
   }
 
@@ -149,6 +152,7 @@ export class Collector {
     runtime.schedule?.stop();
     runtime.controller.abort();
     await runtime.running?.catch(() => {});
+    this.live.delete(runtime);
     if (runtime.schedule) this.options.store.recordNextPoll(id, null);
     runtime.bucket.destroy();
   }

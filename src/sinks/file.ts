@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { OutputRecord, Sink } from './types.js';
 import type { Logger } from '../log/logger.js';
@@ -39,7 +39,8 @@ export class FileSink implements Sink {
       try {
         handle = await this.ensureOpen();
         // Appends go to the end whatever the offset; the size says where this batch begins.
-        startSize = (await handle.stat()).size;
+        const found = await handle.stat();
+        if (found.isFile()) startSize = found.size;
         let offset = 0;
         while (offset < data.length) {
           const { bytesWritten } = await handle.write(data, offset, data.length - offset);
@@ -80,11 +81,12 @@ export class FileSink implements Sink {
   private async ensureOpen(): Promise<FileHandle> {
     if (!this.handle) {
       ensureDirSync(path.dirname(this.file));
-      const handle = await open(this.file, 'a+', 0o640);
+      // A named pipe or a device is written as it is; only a regular file can hold a torn line.
+      const special = await stat(this.file).then((found) => !found.isFile() && !found.isDirectory(), () => false);
+      const handle = await open(this.file, special ? 'a' : 'a+', 0o640);
       try {
-        const stat = await handle.stat();
-        if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EINVAL' });
-        await this.cutPartialLine(handle, stat.size);
+        const found = await handle.stat();
+        if (found.isFile()) await this.cutPartialLine(handle, found.size);
       } catch (error) {
         await handle.close().catch(() => {});
         throw error;

@@ -12,24 +12,41 @@ export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** True when the process had not ended within the bound and was killed: a hang. */
+  hung: boolean;
 }
 
-function spawnCli(args: string[]): ChildProcess {
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  /** A process still running after this is killed and reported as hung (the default: 50 s). */
+  boundMs?: number;
+  uid?: number;
+  gid?: number;
+}
+
+function spawnCli(args: string[], options: CliOptions = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: root,
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
   });
 }
 
-export async function runCli(args: string[]): Promise<CliResult> {
-  const child = spawnCli(args);
+export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const child = spawnCli(args, options);
   let stdout = '';
   let stderr = '';
+  let hung = false;
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const bound = setTimeout(() => {
+    hung = true;
+    child.kill('SIGKILL');
+  }, options.boundMs ?? 50_000);
   const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
-  return { code, stdout, stderr };
+  clearTimeout(bound);
+  return { code, stdout, stderr, hung };
 }
 
 /** A long-running CLI (run) whose log lines can be awaited. */
@@ -39,14 +56,32 @@ export class RunningCli {
   private waiters: { pattern: RegExp; from: number; resolve: (match: RegExpMatchArray) => void }[] = [];
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[]) {
-    this.child = spawnCli(args);
+  constructor(args: string[], options: CliOptions = {}) {
+    this.child = spawnCli(args, options);
     this.child.stdout!.resume();
     this.child.stderr!.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString();
       this.check();
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  /** The exit code (or the signal that ended it), or 'hung' when it has not ended within `boundMs` (it is then killed). */
+  async exitWithin(boundMs: number): Promise<number | string | null | 'hung'> {
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<'hung'>((resolve) => {
+      timer = setTimeout(() => {
+        this.child.kill('SIGKILL');
+        resolve('hung');
+      }, boundMs);
+    });
+    const ended = new Promise<number | string | null>((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) resolve(this.child.exitCode ?? this.child.signalCode);
+      else this.child.once('exit', (code, signal) => resolve(code ?? signal));
+    });
+    const result = await Promise.race([ended, hung]);
+    clearTimeout(timer);
+    return result;
   }
 
   /** Resolves when a log line matching `pattern` appears after position `from` of the log. */
