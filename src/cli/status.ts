@@ -71,7 +71,9 @@ export function shortMarker(key: string, prefix: string, maxWidth: number): stri
   const below = prefix && key.startsWith(prefix) ? key.slice(prefix.length) : key;
   if (below.length <= maxWidth) return below;
   const keep = Math.max(maxWidth - 1, 2);
-  const head = Math.ceil(keep * 0.4);
+  // The date folders at the start (2026/11/23/), the rest of the room for the end of the name.
+  const dates = /^(\d{1,4}\/)*/.exec(below)![0].length;
+  const head = Math.min(dates || Math.ceil(keep * 0.4), Math.floor(keep / 2));
   return `${below.slice(0, head)}…${below.slice(below.length - (keep - head))}`;
 }
 

@@ -4,6 +4,15 @@ import { putObjects, cloudTrailFile, trailKey, TRAIL_PREFIX } from '../helpers/s
 import { testSource } from '../helpers/source.js';
 import { scopeOf } from '../../src/poll/partitions.js';
 import { hostname } from 'node:os';
+import { startForwarder } from '../helpers/forwarder.js';
+import { motoEndpoint } from '../helpers/moto.js';
+
+/** The object listings (not the Delimiter walks of discovery) a poll sent, as their query parameters. */
+function objectListings(requests: { method: string; path: string }[]): URLSearchParams[] {
+  return requests
+    .map((request) => new URL(request.path, 'http://x').searchParams)
+    .filter((query) => query.get('list-type') === '2' && !query.has('delimiter'));
+}
 
 describe('pulling a CloudTrail prefix from S3 (moto)', () => {
   let h: Harness;
@@ -79,10 +88,22 @@ describe('pulling a CloudTrail prefix from S3 (moto)', () => {
   it('keeps the marker before recent objects, so the steady-state listing starts at the late window', async () => {
     const keys = ['0001', '0002', '0003'].map((suffix) => trailKey('2026/11/23', '20261123T1000Z', suffix));
     await putObjects('trail-bucket', keys.map((key) => ({ key, body: cloudTrailFile(key, 1) })));
-    await h.poll(testSource());
-    expect(h.store.partitions('trail')[0]!.settledKey).to.equal('');
-    await h.poll(testSource(), new ShiftedClock(2 * HOUR));
-    expect(h.store.partitions('trail')[0]!.settledKey).to.equal(keys[2]);
+    const forwarder = await startForwarder(motoEndpoint());
+    try {
+      const source = testSource({ endpoint: forwarder.url });
+      await h.poll(source);
+      expect(h.store.partitions('trail')[0]!.settledKey).to.equal('');
+      await h.poll(source, new ShiftedClock(2 * HOUR));
+      expect(h.store.partitions('trail')[0]!.settledKey).to.equal(keys[2]);
+      // The steady state: one LIST request, starting after the marker.
+      forwarder.requests.length = 0;
+      await h.poll(source, new ShiftedClock(3 * HOUR));
+      const listings = objectListings(forwarder.requests);
+      expect(listings).to.have.length(1);
+      expect(listings[0]!.get('start-after')).to.equal(keys[2]);
+    } finally {
+      await forwarder.close();
+    }
   });
 
   it('skips zero-byte objects, folder keys, digest files and keys the file_pattern does not match, and counts them', async () => {
@@ -210,12 +231,22 @@ describe('pulling a CloudTrail prefix from S3 (moto)', () => {
       { key: trailKey('2026/11/22', '20261122T1000Z', 'aaaa'), body: cloudTrailFile('a', 1) },
       { key: trailKey('2026/11/23', '20261123T1000Z', 'bbbb'), body: cloudTrailFile('b', 1) },
     ]);
-    const later = new ShiftedClock(2 * HOUR);
-    await h.poll(testSource(), later);
-    // Forget the ledger entirely: only the marker keeps the objects from being pulled again.
-    h.store.requestReset('trail', { mode: 'after', key: trailKey('2026/11/23', '20261123T1000Z', 'bbbb') });
-    const again = await h.poll(testSource(), later);
-    expect(again.objectsDone).to.equal(0);
-    expect(h.sink.lines).to.have.length(2);
+    const forwarder = await startForwarder(motoEndpoint());
+    try {
+      const source = testSource({ endpoint: forwarder.url });
+      const later = new ShiftedClock(2 * HOUR);
+      await h.poll(source, later);
+      // Forget the ledger entirely: only the marker keeps the objects from being pulled again.
+      h.store.requestReset('trail', { mode: 'after', key: trailKey('2026/11/23', '20261123T1000Z', 'bbbb') });
+      forwarder.requests.length = 0;
+      const again = await h.poll(source, later);
+      expect(again.objectsDone).to.equal(0);
+      expect(h.sink.lines).to.have.length(2);
+      const listings = objectListings(forwarder.requests);
+      expect(listings).to.have.length(1);
+      expect(listings[0]!.get('start-after')).to.equal(trailKey('2026/11/23', '20261123T1000Z', 'bbbb'));
+    } finally {
+      await forwarder.close();
+    }
   });
 });

@@ -266,8 +266,13 @@ describe('robustness: nothing hangs, nothing crashes', function () {
   });
 });
 
-/** Takes the free space of the disk holding `file`, but `leaveBytes`. */
+/** Takes the free space of the disk holding `file`, but `leaveBytes` (all of it by default, even while others write). */
 function fillDisk(file: string, leaveBytes = 0): void {
+  if (leaveBytes === 0) {
+    // Writes until the disk refuses: a size read first could be gone by the time it is taken.
+    execFileSync('sh', ['-c', `dd if=/dev/zero of='${file}' bs=4k 2>/dev/null || true`]);
+    return;
+  }
   const free = Number(execFileSync('df', ['--output=avail', '-B1', path.dirname(file)], { encoding: 'utf8' }).split('\n')[1]!.trim());
   execFileSync('fallocate', ['-l', String(Math.max(0, free - leaveBytes)), file]);
 }
