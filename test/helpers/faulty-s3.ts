@@ -14,6 +14,8 @@ export interface FaultyS3 {
   /** Which requests faults apply to. */
   applies: (method: string, path: string) => boolean;
   injected: Fault[];
+  /** The SDK's attempt header (`attempt=2; max=5`) of each request faults apply to, in order. */
+  attempts: string[];
   close(): Promise<void>;
 }
 
@@ -25,6 +27,7 @@ export async function startFaultyS3(target: string, port = 0): Promise<FaultyS3>
     queue: [],
     applies: () => true,
     injected: [],
+    attempts: [],
     close: async () => {},
   };
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse, body: Buffer, onResponse?: (response: IncomingMessage) => void) => {
@@ -43,7 +46,9 @@ export async function startFaultyS3(target: string, port = 0): Promise<FaultyS3>
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('end', () => {
       const body = Buffer.concat(chunks);
-      const fault = state.applies(incoming.method ?? '', incoming.url ?? '') ? state.queue.shift() : undefined;
+      const applies = state.applies(incoming.method ?? '', incoming.url ?? '');
+      if (applies) state.attempts.push(String(incoming.headers['amz-sdk-request'] ?? ''));
+      const fault = applies ? state.queue.shift() : undefined;
       if (fault) state.injected.push(fault);
       switch (fault) {
         case 'slowdown':

@@ -4,7 +4,7 @@
  * the header fields it parsed. Started by the tests that need it, as a child process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { freePort } from './moto.js';
@@ -108,13 +108,24 @@ template(name="fields" type="list") {
     relpTlsPort,
     messages,
     async waitForMessages(count) {
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const received = messages();
-        if (received.length >= count) return received;
-        if (Date.now() > deadline) throw new Error(`rsyslog received ${received.length} of ${count} messages in 20 s:\n${stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      // Woken by rsyslog's writes to its output file, not by a clock.
+      await new Promise<void>((resolve, reject) => {
+        const done = () => messages().length >= count;
+        if (done()) return resolve();
+        const watcher = watch(dir, () => {
+          if (done()) finish();
+        });
+        const timer = setTimeout(() => finish(new Error(`rsyslog received ${messages().length} of ${count} messages in 20 s:\n${stderr}`)), 20_000);
+        const finish = (error?: Error) => {
+          watcher.close();
+          clearTimeout(timer);
+          if (error) reject(error);
+          else resolve();
+        };
+        // A write between the first look and the watch would be missed otherwise.
+        if (done()) finish();
+      });
+      return messages();
     },
     async stop() {
       const running = child;

@@ -37,13 +37,12 @@ describe('bad objects', function () {
   it('a 100 MB line is skipped and counted with its line number, without holding it in memory; the next line is delivered', async () => {
     const huge = gzipSync(Buffer.concat([Buffer.from('first\n'), Buffer.alloc(100 * 1024 * 1024, 0x78), Buffer.from('\nlast\n')]), { level: 1 });
     await putObjects('trail-bucket', [{ key: 'lines/app.log.gz', body: huge }]);
-    const before = process.memoryUsage().rss;
     const result = await h.poll(testSource({ prefix: 'lines/', format: 'lines' }));
     expect(result.status).to.equal('ok');
     expect(result.badLines).to.equal(1);
     expect(h.sink.events().map((event) => event.event)).to.deep.equal([{ message: 'first' }, { message: 'last' }]);
-    // Not a timing or exact-memory assertion: the line itself (100 MB) was never held.
-    expect(process.memoryUsage().rss - before).to.be.below(100 * 1024 * 1024);
+    // That the line is never held is measured on the line path itself, where no buffer of the
+    // test's own hides it: test/unit/hardening.test.ts ("a line over the limit is dropped while it streams").
   });
 
   it('bytes that are not UTF-8 become U+FFFD; nothing else is lost', async () => {

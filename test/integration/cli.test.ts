@@ -109,9 +109,11 @@ describe('the s3pull command line', function () {
       await service.waitFor(/marker reset applied/, from);
       await service.waitFor(/poll finished source=trail status=ok objects=1 /, from);
       expect(eventIds(dir)).to.deep.equal(['a-0', 'a-1', 'a-0', 'a-1']);
-    } finally {
       service.child.kill('SIGTERM');
       expect(await service.exited).to.equal(0);
+    } finally {
+      // Cleanup only: an assertion here would hide the failure that got us here.
+      if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
     }
   });
 
@@ -121,8 +123,9 @@ describe('the s3pull command line', function () {
       body: cloudTrailFile(`o${index}`, 250),
     }));
     await putObjects('trail-bucket', objects);
-    // 3,000 events at 1,000 EPS: the pull takes seconds, so SIGTERM lands in the middle of it.
-    const dir = writeConfig(COLLECTOR, { 'a.yaml': sourceYaml('eps_throttle: 1000\nconcurrency: 2\n') });
+    // 3,000 events at 100 EPS: after the first object (250 events) at least 25 s of pull remain,
+    // so SIGTERM lands in the middle of it however slow this machine is.
+    const dir = writeConfig(COLLECTOR, { 'a.yaml': sourceYaml('eps_throttle: 100\nconcurrency: 2\n') });
     const service = new RunningCli(['run', '--config', dir]);
     await service.waitFor(/object done/);
     service.child.kill('SIGTERM');
@@ -131,6 +134,8 @@ describe('the s3pull command line', function () {
     const before = eventIds(dir);
     expect(before.length).to.be.within(1, 2999);
 
+    // The rest without the throttle (the scope, and so the state, is unchanged).
+    writeFileSync(path.join(dir, 'sources.d', 'a.yaml'), sourceYaml('eps_throttle: 0\nconcurrency: 2\n'));
     const rest = await runCli(['once', '--config', dir]);
     expect(rest.code).to.equal(0);
     const all = eventIds(dir);
@@ -191,9 +196,11 @@ describe('the s3pull command line', function () {
       service.child.kill('SIGHUP');
       await service.waitFor(/reload refused, the running configuration stays .*recurrence <5s>/, from);
       expect(eventIds(dir)).to.deep.equal(['other-0']);
-    } finally {
       service.child.kill('SIGTERM');
       expect(await service.exited).to.equal(0);
+    } finally {
+      // Cleanup only: an assertion here would hide the failure that got us here.
+      if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
     }
   });
 

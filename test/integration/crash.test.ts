@@ -10,6 +10,16 @@ const OBJECTS = 400;
 const EVENTS_PER_OBJECT = 600; // two batches each, so kills land inside objects too
 const CONCURRENCY = 4;
 const KILLS = 8;
+/** The kill points come from this seed; a failure names it, and S3PULL_TEST_SEED replays it. */
+const SEED = Number(process.env.S3PULL_TEST_SEED ?? Date.now() % 1_000_000);
+
+function seeded(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
 
 describe('crash safety: SIGKILL at random moments', function () {
   this.timeout(300_000);
@@ -30,21 +40,28 @@ describe('crash safety: SIGKILL at random moments', function () {
     });
 
     let kills = 0;
+    const random = seeded(SEED);
+    const kinds: number[] = [];
     for (let round = 0; round < KILLS; round += 1) {
       const run = new RunningCli(['once', '--config', dir]);
       // Kill after a random number of finished objects: the others in flight are mid-batch.
-      const after = 1 + Math.floor(Math.random() * 30);
+      const after = 1 + Math.floor(random() * 30);
+      kinds.push(after);
       const finished = await Promise.race([
         run.waitFor(new RegExp(`(?:object done[^\\n]*\\n[^]*?){${after}}`)).then(() => 'running' as const),
         run.exited.then(() => 'exited' as const),
-      ]).catch(() => 'exited' as const);
+      ]).catch((error: unknown) => {
+        // The pull ending first is fine (nothing left to kill); a pull that stalls is a failure, not a break.
+        if (run.child.exitCode !== null) return 'exited' as const;
+        throw new Error(`seed ${SEED}, kill ${round + 1} after ${after} objects: ${(error as Error).message}`);
+      });
       if (finished === 'exited') break;
       run.child.kill('SIGKILL');
       await run.exited;
       kills += 1;
     }
     const last = await runCli(['once', '--config', dir]);
-    expect(last.code, last.stdout + last.stderr).to.equal(0);
+    expect(last.code, `seed ${SEED}: ${last.stdout}${last.stderr}`).to.equal(0);
 
     const counts = new Map<string, number>();
     for (const line of readFileSync(path.join(dir, 'events.ndjson'), 'utf8').split('\n')) {
@@ -52,10 +69,10 @@ describe('crash safety: SIGKILL at random moments', function () {
       const id = (JSON.parse(line) as { event: { eventID: string } }).event.eventID;
       counts.set(id, (counts.get(id) ?? 0) + 1);
     }
-    expect(counts.size, 'every event delivered').to.equal(OBJECTS * EVENTS_PER_OBJECT);
+    expect(counts.size, `every event delivered (seed ${SEED}, kills after ${kinds.join(',')} objects)`).to.equal(OBJECTS * EVENTS_PER_OBJECT);
     const duplicates = [...counts.values()].reduce((sum, count) => sum + count - 1, 0);
     expect(kills).to.be.greaterThan(0);
-    console.log(`      ${kills} SIGKILLs, ${duplicates} duplicate events of ${OBJECTS * EVENTS_PER_OBJECT} (bound ${kills * CONCURRENCY * BATCH_EVENTS})`);
-    expect(duplicates, `${duplicates} duplicates after ${kills} kills`).to.be.at.most(kills * CONCURRENCY * BATCH_EVENTS);
+    console.log(`      seed ${SEED}: ${kills} SIGKILLs, ${duplicates} duplicate events of ${OBJECTS * EVENTS_PER_OBJECT} (bound ${kills * CONCURRENCY * BATCH_EVENTS})`);
+    expect(duplicates, `${duplicates} duplicates after ${kills} kills (seed ${SEED})`).to.be.at.most(kills * CONCURRENCY * BATCH_EVENTS);
   });
 });

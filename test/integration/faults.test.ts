@@ -60,6 +60,8 @@ describe('faults between s3pull and S3', function () {
     faulty.queue = ['slowdown', 'internal', 'slowdown'];
     const result = await poll(testSource({ endpoint: faulty.url }));
     expect(faulty.injected).to.deep.equal(['slowdown', 'internal', 'slowdown']);
+    // Retried by the SDK's strategy (it numbers its attempts and backs off between them), not by a loop of ours.
+    expect(faulty.attempts.slice(0, 4).map((header) => /attempt=(\d+)/.exec(header)?.[1])).to.deep.equal(['1', '2', '3', '4']);
     expect(result.status).to.equal('ok');
     expect(h.sink.lines).to.have.length(4 * 700);
   });

@@ -66,7 +66,8 @@ describe('http output into a local receiver (NDJSON, Splunk HEC, Elasticsearch _
     ]);
     const result = await pollInto(testSource({ concurrency: 1 }), { auth: { type: 'bearer', token: 'tok-123' }, headers: { 'x-tenant': 'blue' }, max_events: 300 });
     expect(result.events).to.equal(703);
-    expect(receiver.requests.length).to.be.greaterThanOrEqual(4); // 700 in batches of 500 → 300 + 200, then 200, then 3
+    // The poll's batches of 500 (700 → 500 + 200, then 3), each split into requests of at most max_events.
+    expect(receiver.requests.map((request) => request.body.trim().split('\n').length)).to.deep.equal([300, 200, 200, 3]);
     expect(receiver.requests.every((request) => request.method === 'POST' && request.url === '/' && request.gzipped)).to.equal(true);
     expect(receiver.requests[0]!.headers).to.include({ authorization: 'Bearer tok-123', 'x-tenant': 'blue', 'content-type': 'application/x-ndjson' });
     const envelopes = bodyLines(receiver);

@@ -158,8 +158,9 @@ describe('building blocks', () => {
     stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
     const log = createLogger({ level: 'debug', format: 'json', stream });
     registerSecret('wJalrXUtnFEMI-logger-test');
+    const written = new Promise((resolve) => stream.once('data', resolve));
     log.error('request failed with wJalrXUtnFEMI-logger-test in it', { secret_access_key: 'abc', detail: 'x wJalrXUtnFEMI-logger-test' });
-    await new Promise((resolve) => setImmediate(resolve));
+    await written;
     const text = chunks.join('');
     expect(text).to.contain('request failed');
     expect(text).to.not.contain('wJalrXUtnFEMI-logger-test');
