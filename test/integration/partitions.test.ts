@@ -46,7 +46,8 @@ describe('partitions under a wide prefix', () => {
     });
     await h.poll(source(), new ShiftedClock(2 * HOUR));
     h.close();
-    const status = await runCli(['sources', '--config', dir]);
+    // A terminal wide enough for whole markers; narrower ones are cut in the middle (unit-tested).
+    const status = await runCli(['sources', '--config', dir], { env: { COLUMNS: '300' } });
     h = harness();
     expect(status.stdout).to.match(/^trail\s+5 partitions \(s3pull marker show\)/m);
     // Each marker below its partition's prefix (the line names the prefix already); full keys are in --json.

@@ -107,8 +107,9 @@ describe('formats', () => {
 
     it('reads a gzipped real flow log', async () => {
       const flows = events(await parse(vpcflowFormat, fixture('vpcflow/vpcflow.log.gz')));
-      expect(flows).to.have.length(1);
-      expect(flows[0]!.event).to.include({ 'interface-id': 'eni-abc123de', srcaddr: '172.31.9.69', dstport: 3389, action: 'ACCEPT' });
+      expect(flows).to.have.length(2);
+      expect(flows[0]!.event).to.include({ interface_id: 'eni-abc123de', srcaddr: '172.31.9.69', dstaddr: '172.31.9.12', dstport: 3389, action: 'ACCEPT' });
+      expect(flows[1]!.event).to.include({ dstaddr: '172.31.9.21', bytes: 5060 });
     });
   });
 
