@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './source.js';
+import { motoEndpoint } from './moto.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const entry = path.join(root, 'src', 'cli', 'main.ts');
@@ -118,4 +119,17 @@ export function writeConfig(collector: string, sources: Record<string, string>):
   writeFileSync(path.join(dir, 's3pull.yaml'), collector);
   for (const [name, text] of Object.entries(sources)) writeFileSync(path.join(dir, 'sources.d', name), text);
   return dir;
+}
+
+/** The trail source of the CLI tests, on moto, as an operator would write it (a literal secret that must never be logged). */
+export function sourceYaml(extra = ''): string {
+  return `id: trail
+bucket: trail-bucket
+prefix: AWSLogs/111122223333/CloudTrail/us-east-1/
+region: us-east-1
+endpoint: ${motoEndpoint()}
+path_style: true
+auth: { type: access_key, access_key_id: AKIATESTKEY, secret_access_key: s3cr3t-do-not-log-me }
+format: cloudtrail
+${extra}`;
 }

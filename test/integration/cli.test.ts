@@ -1,24 +1,13 @@
 import { expect } from 'chai';
 import { readFileSync, existsSync, statSync, writeFileSync, unlinkSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { runCli, RunningCli, writeConfig } from '../helpers/cli.js';
+import { runCli, RunningCli, sourceYaml, writeConfig } from '../helpers/cli.js';
 import { startProxy } from '../helpers/proxy.js';
-import { motoEndpoint, resetMoto } from '../helpers/moto.js';
+import { resetMoto } from '../helpers/moto.js';
 import { createBucket, putObjects, cloudTrailFile, trailKey } from '../helpers/s3.js';
 
 const COLLECTOR = 'state: state.db\noutput: { type: file, path: events.ndjson }\nlog: { level: debug }\n';
 
-function sourceYaml(extra = ''): string {
-  return `id: trail
-bucket: trail-bucket
-prefix: AWSLogs/111122223333/CloudTrail/us-east-1/
-region: us-east-1
-endpoint: ${motoEndpoint()}
-path_style: true
-auth: { type: access_key, access_key_id: AKIATESTKEY, secret_access_key: s3cr3t-do-not-log-me }
-format: cloudtrail
-${extra}`;
-}
 
 function eventIds(dir: string): string[] {
   const file = path.join(dir, 'events.ndjson');

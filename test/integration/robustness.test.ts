@@ -7,22 +7,11 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
-import { runCli, RunningCli, writeConfig } from '../helpers/cli.js';
-import { freePort, motoEndpoint, resetMoto } from '../helpers/moto.js';
+import { runCli, RunningCli, sourceYaml, writeConfig } from '../helpers/cli.js';
+import { freePort, resetMoto } from '../helpers/moto.js';
 import { createBucket, putObjects, cloudTrailFile, trailKey, TRAIL_PREFIX } from '../helpers/s3.js';
 import { mountTmpfs, type Tmpfs } from '../helpers/tmpfs.js';
 
-function sourceYaml(extra = ''): string {
-  return `id: trail
-bucket: trail-bucket
-prefix: AWSLogs/111122223333/CloudTrail/us-east-1/
-region: us-east-1
-endpoint: ${motoEndpoint()}
-path_style: true
-auth: { type: access_key, access_key_id: AKIATESTKEY, secret_access_key: s3cr3t-do-not-log-me }
-format: cloudtrail
-${extra}`;
-}
 
 const collector = (output: string, state = 'state.db', extra = '') => `state: ${state}\noutput: ${output}\n${extra}`;
 const FILE_OUTPUT = '{ type: file, path: events.ndjson }';
