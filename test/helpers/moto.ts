@@ -19,11 +19,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startMoto(): Promise<string> {
-  if (endpoint) return endpoint;
+/** A moto_server of its own on a free loopback port (with `env`, e.g. INITIAL_NO_AUTH_ACTION_COUNT). */
+export async function startMotoServer(env: NodeJS.ProcessEnv = {}): Promise<{ endpoint: string; child: ChildProcess; stop(): Promise<void> }> {
   const port = await freePort();
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server = child;
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   await new Promise<void>((resolve, reject) => {
     let output = '';
     const onData = (chunk: Buffer) => {
@@ -44,7 +43,23 @@ export async function startMoto(): Promise<string> {
   // Keep draining its request log so that the pipe never fills and stalls it.
   child.stdout!.resume();
   child.stderr!.resume();
-  endpoint = `http://127.0.0.1:${port}`;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export async function startMoto(): Promise<string> {
+  if (endpoint) return endpoint;
+  const started = await startMotoServer();
+  server = started.child;
+  endpoint = started.endpoint;
   return endpoint;
 }
 

@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, RunningCli, sourceYaml, writeConfig } from '../helpers/cli.js';
-import { freePort, resetMoto } from '../helpers/moto.js';
+import { freePort, resetMoto, startMotoServer } from '../helpers/moto.js';
+import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { createBucket, putObjects, cloudTrailFile, trailKey, TRAIL_PREFIX } from '../helpers/s3.js';
 import { mountTmpfs, type Tmpfs } from '../helpers/tmpfs.js';
 
@@ -212,6 +213,25 @@ describe('robustness: nothing hangs, nothing crashes', function () {
     expect(result.code).to.equal(1);
     expect(result.stdout).to.contain(`cannot get credentials: STS (sts:AssumeRole of arn:aws:iam::111122223333:role/reader at http://127.0.0.1:${port}) cannot be reached`);
     expect(result.stdout).to.not.match(/list bucket trail-bucket: .*ECONNREFUSED/);
+  });
+
+  it('refused keys read as refused keys in s3pull test, as in once, not as a missing s3:ListBucket', async () => {
+    // A moto of its own that takes one request without credentials (the bucket), then checks them all.
+    const strict = await startMotoServer({ INITIAL_NO_AUTH_ACTION_COUNT: '1' });
+    try {
+      const s3 = new S3Client({ region: 'us-east-1', endpoint: strict.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+      await s3.send(new CreateBucketCommand({ Bucket: 'trail-bucket' }));
+      s3.destroy();
+      const dir = writeConfig(collector(FILE_OUTPUT), { 'a.yaml': sourceYaml().replace(/endpoint: .*/, `endpoint: ${strict.endpoint}`) });
+      const test = await runCli(['test', 'trail', '--config', dir]);
+      expect(test.code).to.equal(1);
+      expect(test.stdout).to.match(/^FAIL\s+region\s+list bucket trail-bucket: the credentials were refused \(InvalidAccessKeyId\); check auth in the source/m);
+      expect(test.stdout).to.not.contain('s3:ListBucket');
+      const once = await runCli(['once', '--config', dir]);
+      expect(once.stdout).to.contain('the credentials were refused (InvalidAccessKeyId)');
+    } finally {
+      await strict.stop();
+    }
   });
 
   it('validate names every bad sources.d entry at once: a folder, an unreadable file, an alias bomb, a huge file, a huge value', async () => {

@@ -106,6 +106,16 @@ describe('TLS to an S3 endpoint under a private CA', function () {
     expect(problems[0]).to.contain(path.join(dir, 'broken.pem'));
   });
 
+  it('NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment changes nothing: the untrusted endpoint is still refused, with a warning', async () => {
+    const config = writeConfig(`state: state.db\ncerts_dir: certs\noutput: { type: file, path: events.ndjson }\n`, {
+      'a.yaml': `id: trail\nbucket: trail-bucket\nprefix: AWSLogs/111122223333/CloudTrail/us-east-1/\nregion: us-east-1\nendpoint: ${front.url}\npath_style: true\nauth: { type: access_key, access_key_id: AKIATEST, secret_access_key: testsecret }\nformat: cloudtrail\n`,
+    });
+    const result = await runCli(['once', '--config', config], { env: { NODE_TLS_REJECT_UNAUTHORIZED: '0' } });
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.contain("the server's TLS certificate is not trusted");
+    expect(result.stderr).to.contain('WARN  NODE_TLS_REJECT_UNAUTHORIZED=0 is set in the environment; s3pull ignores it and verifies every TLS certificate');
+  });
+
   it('certs fetch saves the chain the server presents and prints fingerprints; certs list shows them; the pull then works', async () => {
     const config = writeConfig(`state: state.db\ncerts_dir: certs\noutput: { type: file, path: events.ndjson }\n`, {
       'a.yaml': `id: trail\nbucket: trail-bucket\nprefix: AWSLogs/111122223333/CloudTrail/us-east-1/\nregion: us-east-1\nendpoint: ${front.url}\npath_style: true\nauth: { type: access_key, access_key_id: AKIATEST, secret_access_key: testsecret }\nformat: cloudtrail\n`,
