@@ -6,8 +6,7 @@
  * returns (a FIFO nobody reads, a hung NFS mount) holds it forever. SIGTERM's default action
  * does not wait, and to systemd it is the ordinary end of a stopped service.
  */
-export function forceExit(code: number): void {
-  process.exitCode = code;
+export function forceExit(): void {
   // A moment for the log line that says what was abandoned to reach stderr.
   setTimeout(() => {
     process.removeAllListeners('SIGTERM');

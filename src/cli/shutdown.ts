@@ -14,8 +14,8 @@ export interface ShutdownOptions {
   /** What is still in flight, for the log line when the grace period runs out. */
   inFlight: () => string[];
   graceMs: number;
-  /** Ends the process; only the CLI may. */
-  exit: (code: number) => void;
+  /** Ends the process at once (only the CLI may). */
+  exit: () => void;
 }
 
 export function onShutdownSignals(options: ShutdownOptions): { dispose(): void } {
@@ -24,7 +24,7 @@ export function onShutdownSignals(options: ShutdownOptions): { dispose(): void }
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) {
       options.log.error('second signal: exiting now; nothing past the last delivered batch was committed', { signal, in_flight: options.inFlight().join(',') || '-' });
-      options.exit(1);
+      options.exit();
       return;
     }
     stopping = true;
@@ -33,7 +33,7 @@ export function onShutdownSignals(options: ShutdownOptions): { dispose(): void }
         signal,
         in_flight: options.inFlight().join(',') || '-',
       });
-      options.exit(1);
+      options.exit();
     }, graceMs);
     void options.stop(signal).finally(() => clearTimeout(timer));
   };

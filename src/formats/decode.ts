@@ -50,7 +50,7 @@ export async function decode(body: Readable, key: string): Promise<Readable> {
   return asUtf8(out);
 }
 
-/** Looks at the first decoded bytes for a byte-order mark; without one the stream is as it was. */
+/** Looks at the first decoded bytes for a byte-order mark; without one the bytes pass unchanged. */
 async function asUtf8(decoded: Readable): Promise<Readable> {
   const iterator = decoded[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let head: Buffer = Buffer.alloc(0);

@@ -100,8 +100,8 @@ export async function* splitRecords(input: AsyncIterable<Buffer | string> | Iter
         else if (byte === QUOTE) {
           inString = false;
           if (keyParts) {
-            keyParts.push(chunk.subarray(keyStart, i + 1));
             keyBytes += i + 1 - keyStart;
+            if (keyBytes <= MAX_KEY_BYTES) keyParts.push(chunk.subarray(keyStart, i + 1));
             const level = stack.length - 1;
             keys[level] = keyBytes <= MAX_KEY_BYTES ? (JSON.parse(Buffer.concat(keyParts).toString('utf8')) as string) : undefined;
             keyParts = undefined;
@@ -194,8 +194,9 @@ export async function* splitRecords(input: AsyncIterable<Buffer | string> | Iter
       }
     }
     if (keyParts && keyStart !== -1) {
-      keyParts.push(chunk.subarray(keyStart));
       keyBytes += length - keyStart;
+      // A key too long to be a path name is only measured, never held.
+      if (keyBytes <= MAX_KEY_BYTES) keyParts.push(chunk.subarray(keyStart));
     }
     if (capturing && captureStart !== -1) {
       const rest = length - captureStart;

@@ -153,102 +153,102 @@ const FILE_CHECK_MS = 1000;
 
 function prepareStatements(db: Database.Database) {
   return {
-      getSource: db.prepare<[string], SourceRecord>('SELECT * FROM sources WHERE source_id = ?'),
-      listSources: db.prepare<[], SourceRecord>('SELECT * FROM sources ORDER BY source_id'),
-      insertSource: db.prepare('INSERT INTO sources (source_id, scope, since_ms, created_ms) VALUES (?, ?, ?, ?)'),
-      deleteSource: db.prepare('DELETE FROM sources WHERE source_id = ?'),
-      partitions: db.prepare<[string], { prefix: string; settled_key: string; newest_done_modified_ms: number | null; unpadded_dates: number }>(
-        'SELECT prefix, settled_key, newest_done_modified_ms, unpadded_dates FROM partitions WHERE source_id = ? ORDER BY prefix',
-      ),
-      markUnpadded: db.prepare('UPDATE partitions SET unpadded_dates = 1 WHERE source_id = ? AND prefix = ?'),
-      insertPartition: db.prepare('INSERT OR IGNORE INTO partitions (source_id, prefix) VALUES (?, ?)'),
-      setSettled: db.prepare('UPDATE partitions SET settled_key = ? WHERE source_id = ? AND prefix = ?'),
-      getObject: db.prepare<[string, string], ObjectRecord>('SELECT * FROM objects WHERE source_id = ? AND key = ?'),
-      pending: db.prepare<[string, string], ObjectRecord>(
-        "SELECT * FROM objects WHERE source_id = ? AND partition = ? AND status = 'in_progress' ORDER BY key",
-      ),
-      failed: db.prepare<[string], ObjectRecord>("SELECT * FROM objects WHERE source_id = ? AND status = 'failed' ORDER BY key"),
-      upsertBegin: db.prepare(
-        `INSERT INTO objects (source_id, key, partition, etag, size, last_modified_ms, status, first_seen_ms, updated_ms)
-         VALUES (@source, @key, @partition, @etag, @size, @modified, 'in_progress', @now, @now)
-         ON CONFLICT (source_id, key) DO UPDATE SET
-           status = 'in_progress',
-           -- A rewritten object starts over: what was delivered belongs to the old content.
-           events = CASE WHEN etag = excluded.etag THEN events ELSE 0 END,
-           bad_lines = CASE WHEN etag = excluded.etag THEN bad_lines ELSE 0 END,
-           duplicates = CASE WHEN etag = excluded.etag THEN duplicates ELSE 0 END,
-           etag = excluded.etag, size = excluded.size, last_modified_ms = excluded.last_modified_ms,
-           updated_ms = excluded.updated_ms`,
-      ),
-      progress: db.prepare('UPDATE objects SET events = ?, bad_lines = ?, duplicates = ?, updated_ms = ? WHERE source_id = ? AND key = ?'),
-      complete: db.prepare(
-        "UPDATE objects SET status = 'done', events = ?, bad_lines = ?, duplicates = ?, last_error = NULL, next_attempt_ms = NULL, updated_ms = ? WHERE source_id = ? AND key = ?",
-      ),
-      failAttempt: db.prepare(
-        `UPDATE objects SET attempts = attempts + 1, last_error = @error, updated_ms = @now,
-           status = CASE WHEN attempts + 1 >= @max THEN 'failed' ELSE 'in_progress' END,
-           next_attempt_ms = @now + min(@cap, @base * (1 << min(attempts, 16)))
-         WHERE source_id = @source AND key = @key`,
-      ),
-      requeueAll: db.prepare(
-        "UPDATE objects SET status = 'in_progress', attempts = 0, next_attempt_ms = NULL WHERE source_id = ? AND status = 'failed'",
-      ),
-      requeueOne: db.prepare(
-        "UPDATE objects SET status = 'in_progress', attempts = 0, next_attempt_ms = NULL WHERE source_id = ? AND status = 'failed' AND key = ?",
-      ),
-      transient: db.prepare('UPDATE objects SET last_error = ?, updated_ms = ? WHERE source_id = ? AND key = ?'),
-      insertSkipped: db.prepare(
-        `INSERT OR IGNORE INTO objects (source_id, key, partition, etag, size, last_modified_ms, status, last_error, first_seen_ms, updated_ms)
-         VALUES (?, ?, ?, ?, ?, ?, 'skipped', ?, ?, ?)`,
-      ),
-      bump: db.prepare(
-        `UPDATE sources SET objects_done = objects_done + @done, objects_failed = objects_failed + @failed,
-           objects_skipped = objects_skipped + @skipped, events = events + @events, bad_lines = bad_lines + @bad,
-           duplicates = duplicates + @duplicates
-         WHERE source_id = @source`,
-      ),
-      // A batch's keys in one statement each way (json_each), not one statement per event.
-      rememberKeys: db.prepare(
-        'INSERT INTO dedup_keys (source_id, dedup_key, seen_ms) SELECT ?, value, ? FROM json_each(?) WHERE true ON CONFLICT DO UPDATE SET seen_ms = excluded.seen_ms',
-      ),
-      seenKeys: db
-        // CROSS JOIN keeps the batch outermost: one primary-key probe per key, never a scan of the window.
-        .prepare<[string, string, number], string>(
-          'SELECT k.dedup_key FROM json_each(?) AS j CROSS JOIN dedup_keys AS k ON k.source_id = ? AND k.dedup_key = j.value WHERE k.seen_ms >= ?',
-        )
-        .pluck(),
-      pruneKeys: db.prepare('DELETE FROM dedup_keys WHERE source_id = ? AND seen_ms < ?'),
-      clearKeys: db.prepare('DELETE FROM dedup_keys WHERE source_id = ?'),
-      newestDone: db.prepare(
-        'UPDATE partitions SET newest_done_modified_ms = max(coalesce(newest_done_modified_ms, 0), ?) WHERE source_id = ? AND prefix = ?',
-      ),
-      setReset: db.prepare('UPDATE sources SET reset_request = ? WHERE source_id = ?'),
-      clearObjects: db.prepare('DELETE FROM objects WHERE source_id = ?'),
-      clearObjectsAfter: db.prepare('DELETE FROM objects WHERE source_id = ? AND partition = ? AND key > ?'),
-      resetPartitions: db.prepare("UPDATE partitions SET settled_key = '', newest_done_modified_ms = NULL WHERE source_id = ?"),
-      setSince: db.prepare('UPDATE sources SET since_ms = ? WHERE source_id = ?'),
-      setSettledExact: db.prepare('UPDATE partitions SET settled_key = ? WHERE source_id = ? AND prefix = ?'),
-      takeLease: db.prepare(
-        `UPDATE sources SET lease_owner = @owner, lease_until_ms = @until
-         WHERE source_id = @source AND (lease_owner IS NULL OR lease_owner = @owner OR lease_until_ms < @now)`,
-      ),
-      readLease: db.prepare<[string], { lease_owner: string | null; lease_until_ms: number | null }>(
-        'SELECT lease_owner, lease_until_ms FROM sources WHERE source_id = ?',
-      ),
-      releaseLease: db.prepare('UPDATE sources SET lease_owner = NULL, lease_until_ms = NULL WHERE source_id = ? AND lease_owner = ?'),
-      pollStart: db.prepare('UPDATE sources SET last_poll_start_ms = ? WHERE source_id = ?'),
-      pollEnd: db.prepare('UPDATE sources SET last_poll_end_ms = ?, last_poll_status = ?, last_poll_error = ? WHERE source_id = ?'),
-      nextPoll: db.prepare('UPDATE sources SET next_poll_ms = ? WHERE source_id = ?'),
-      prune: db.prepare(
-        `DELETE FROM objects WHERE source_id = @source AND status IN ('done', 'skipped') AND updated_ms < @before
-           AND key <= (SELECT settled_key FROM partitions p WHERE p.source_id = objects.source_id AND p.prefix = objects.partition
-                       AND p.unpadded_dates = 0)`,
-      ),
-      pruneCandidates: db.prepare<[string, string, number], { key: string }>(
-        "SELECT key FROM objects WHERE source_id = ? AND partition = ? AND status IN ('done', 'skipped') AND updated_ms < ?",
-      ),
-      deleteObject: db.prepare('DELETE FROM objects WHERE source_id = ? AND key = ?'),
-      discovered: db.prepare('UPDATE sources SET last_discovery_ms = ? WHERE source_id = ?'),
+    getSource: db.prepare<[string], SourceRecord>('SELECT * FROM sources WHERE source_id = ?'),
+    listSources: db.prepare<[], SourceRecord>('SELECT * FROM sources ORDER BY source_id'),
+    insertSource: db.prepare('INSERT INTO sources (source_id, scope, since_ms, created_ms) VALUES (?, ?, ?, ?)'),
+    deleteSource: db.prepare('DELETE FROM sources WHERE source_id = ?'),
+    partitions: db.prepare<[string], { prefix: string; settled_key: string; newest_done_modified_ms: number | null; unpadded_dates: number }>(
+      'SELECT prefix, settled_key, newest_done_modified_ms, unpadded_dates FROM partitions WHERE source_id = ? ORDER BY prefix',
+    ),
+    markUnpadded: db.prepare('UPDATE partitions SET unpadded_dates = 1 WHERE source_id = ? AND prefix = ?'),
+    insertPartition: db.prepare('INSERT OR IGNORE INTO partitions (source_id, prefix) VALUES (?, ?)'),
+    setSettled: db.prepare('UPDATE partitions SET settled_key = ? WHERE source_id = ? AND prefix = ?'),
+    getObject: db.prepare<[string, string], ObjectRecord>('SELECT * FROM objects WHERE source_id = ? AND key = ?'),
+    pending: db.prepare<[string, string], ObjectRecord>(
+      "SELECT * FROM objects WHERE source_id = ? AND partition = ? AND status = 'in_progress' ORDER BY key",
+    ),
+    failed: db.prepare<[string], ObjectRecord>("SELECT * FROM objects WHERE source_id = ? AND status = 'failed' ORDER BY key"),
+    upsertBegin: db.prepare(
+      `INSERT INTO objects (source_id, key, partition, etag, size, last_modified_ms, status, first_seen_ms, updated_ms)
+       VALUES (@source, @key, @partition, @etag, @size, @modified, 'in_progress', @now, @now)
+       ON CONFLICT (source_id, key) DO UPDATE SET
+         status = 'in_progress',
+         -- A rewritten object starts over: what was delivered belongs to the old content.
+         events = CASE WHEN etag = excluded.etag THEN events ELSE 0 END,
+         bad_lines = CASE WHEN etag = excluded.etag THEN bad_lines ELSE 0 END,
+         duplicates = CASE WHEN etag = excluded.etag THEN duplicates ELSE 0 END,
+         etag = excluded.etag, size = excluded.size, last_modified_ms = excluded.last_modified_ms,
+         updated_ms = excluded.updated_ms`,
+    ),
+    progress: db.prepare('UPDATE objects SET events = ?, bad_lines = ?, duplicates = ?, updated_ms = ? WHERE source_id = ? AND key = ?'),
+    complete: db.prepare(
+      "UPDATE objects SET status = 'done', events = ?, bad_lines = ?, duplicates = ?, last_error = NULL, next_attempt_ms = NULL, updated_ms = ? WHERE source_id = ? AND key = ?",
+    ),
+    failAttempt: db.prepare(
+      `UPDATE objects SET attempts = attempts + 1, last_error = @error, updated_ms = @now,
+         status = CASE WHEN attempts + 1 >= @max THEN 'failed' ELSE 'in_progress' END,
+         next_attempt_ms = @now + min(@cap, @base * (1 << min(attempts, 16)))
+       WHERE source_id = @source AND key = @key`,
+    ),
+    requeueAll: db.prepare(
+      "UPDATE objects SET status = 'in_progress', attempts = 0, next_attempt_ms = NULL WHERE source_id = ? AND status = 'failed'",
+    ),
+    requeueOne: db.prepare(
+      "UPDATE objects SET status = 'in_progress', attempts = 0, next_attempt_ms = NULL WHERE source_id = ? AND status = 'failed' AND key = ?",
+    ),
+    transient: db.prepare('UPDATE objects SET last_error = ?, updated_ms = ? WHERE source_id = ? AND key = ?'),
+    insertSkipped: db.prepare(
+      `INSERT OR IGNORE INTO objects (source_id, key, partition, etag, size, last_modified_ms, status, last_error, first_seen_ms, updated_ms)
+       VALUES (?, ?, ?, ?, ?, ?, 'skipped', ?, ?, ?)`,
+    ),
+    bump: db.prepare(
+      `UPDATE sources SET objects_done = objects_done + @done, objects_failed = objects_failed + @failed,
+         objects_skipped = objects_skipped + @skipped, events = events + @events, bad_lines = bad_lines + @bad,
+         duplicates = duplicates + @duplicates
+       WHERE source_id = @source`,
+    ),
+    // A batch's keys in one statement each way (json_each), not one statement per event.
+    rememberKeys: db.prepare(
+      'INSERT INTO dedup_keys (source_id, dedup_key, seen_ms) SELECT ?, value, ? FROM json_each(?) WHERE true ON CONFLICT DO UPDATE SET seen_ms = excluded.seen_ms',
+    ),
+    seenKeys: db
+      // CROSS JOIN keeps the batch outermost: one primary-key probe per key, never a scan of the window.
+      .prepare<[string, string, number], string>(
+        'SELECT k.dedup_key FROM json_each(?) AS j CROSS JOIN dedup_keys AS k ON k.source_id = ? AND k.dedup_key = j.value WHERE k.seen_ms >= ?',
+      )
+      .pluck(),
+    pruneKeys: db.prepare('DELETE FROM dedup_keys WHERE source_id = ? AND seen_ms < ?'),
+    clearKeys: db.prepare('DELETE FROM dedup_keys WHERE source_id = ?'),
+    newestDone: db.prepare(
+      'UPDATE partitions SET newest_done_modified_ms = max(coalesce(newest_done_modified_ms, 0), ?) WHERE source_id = ? AND prefix = ?',
+    ),
+    setReset: db.prepare('UPDATE sources SET reset_request = ? WHERE source_id = ?'),
+    clearObjects: db.prepare('DELETE FROM objects WHERE source_id = ?'),
+    clearObjectsAfter: db.prepare('DELETE FROM objects WHERE source_id = ? AND partition = ? AND key > ?'),
+    resetPartitions: db.prepare("UPDATE partitions SET settled_key = '', newest_done_modified_ms = NULL WHERE source_id = ?"),
+    setSince: db.prepare('UPDATE sources SET since_ms = ? WHERE source_id = ?'),
+    setSettledExact: db.prepare('UPDATE partitions SET settled_key = ? WHERE source_id = ? AND prefix = ?'),
+    takeLease: db.prepare(
+      `UPDATE sources SET lease_owner = @owner, lease_until_ms = @until
+       WHERE source_id = @source AND (lease_owner IS NULL OR lease_owner = @owner OR lease_until_ms < @now)`,
+    ),
+    readLease: db.prepare<[string], { lease_owner: string | null; lease_until_ms: number | null }>(
+      'SELECT lease_owner, lease_until_ms FROM sources WHERE source_id = ?',
+    ),
+    releaseLease: db.prepare('UPDATE sources SET lease_owner = NULL, lease_until_ms = NULL WHERE source_id = ? AND lease_owner = ?'),
+    pollStart: db.prepare('UPDATE sources SET last_poll_start_ms = ? WHERE source_id = ?'),
+    pollEnd: db.prepare('UPDATE sources SET last_poll_end_ms = ?, last_poll_status = ?, last_poll_error = ? WHERE source_id = ?'),
+    nextPoll: db.prepare('UPDATE sources SET next_poll_ms = ? WHERE source_id = ?'),
+    prune: db.prepare(
+      `DELETE FROM objects WHERE source_id = @source AND status IN ('done', 'skipped') AND updated_ms < @before
+         AND key <= (SELECT settled_key FROM partitions p WHERE p.source_id = objects.source_id AND p.prefix = objects.partition
+                     AND p.unpadded_dates = 0)`,
+    ),
+    pruneCandidates: db.prepare<[string, string, number], { key: string }>(
+      "SELECT key FROM objects WHERE source_id = ? AND partition = ? AND status IN ('done', 'skipped') AND updated_ms < ?",
+    ),
+    deleteObject: db.prepare('DELETE FROM objects WHERE source_id = ? AND key = ?'),
+    discovered: db.prepare('UPDATE sources SET last_discovery_ms = ? WHERE source_id = ?'),
   };
 }
 
@@ -289,8 +289,10 @@ class SqliteStore implements Store {
     rmSync(temporary, { force: true });
     this.db.exec(`VACUUM INTO '${temporary.replaceAll("'", "''")}'`);
     chmodSync(temporary, 0o600);
-    renameSync(temporary, this.file);
+    // Closed before the copy takes the name: closing removes the old -wal/-shm files at that path,
+    // which must never be read as the new file's.
     this.db.close();
+    renameSync(temporary, this.file);
     this.db = openDatabase(this.file, false);
     this.statements = prepareStatements(this.db);
     this.identity = identityOf(this.file);

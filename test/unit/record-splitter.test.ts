@@ -68,6 +68,11 @@ describe('record splitter', () => {
     expect(missing).to.be.instanceOf(MissingRecordsError);
   });
 
+  it('passes over a huge key outside the records without mistaking it for the path', async () => {
+    const doc = `{"${'k'.repeat(5000)}":1,"Records":[{"a":1}]}`;
+    expect((await split(doc, ['Records'], 100)).map((item) => (item as { value: unknown }).value)).to.deep.equal([{ a: 1 }]);
+  });
+
   it('counts a record over the limit without holding it, and goes on with the next', async () => {
     const big = `{"blob":"${'x'.repeat(5000)}"}`;
     const items = await split(`{"Records":[{"a":1},${big},{"b":2}]}`, ['Records'], 100, 1000);
