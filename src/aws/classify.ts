@@ -2,7 +2,7 @@
  * Turns what the SDK throws into the project's typed errors, so that the poll decides by class:
  * transient (retry later, never the object's fault), access (operator must act), or gone.
  */
-import { S3AccessError, S3PullError, TransientS3Error, isAbortError, type ErrorContext } from '../util/errors.js';
+import { ObjectChangedError, ObjectGoneError, S3AccessError, S3PullError, TransientS3Error, isAbortError, type ErrorContext } from '../util/errors.js';
 
 interface SdkLikeError {
   name?: string;
@@ -29,13 +29,6 @@ const TLS_TRUST_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-export class ObjectGoneError extends S3PullError {
-  constructor(message: string, context: ErrorContext) {
-    super('S3_OBJECT_GONE', message, { context });
-  }
-}
-
-/** Aborts (shutdown) pass through untouched: they are never a failure of the object or the source. */
 /** S3 names the bucket's real region in a header (301) or in the error body (400). */
 function bucketRegionOf(e: SdkLikeError & { $response?: { headers?: Record<string, string> } }): string | undefined {
   return e.Region ?? e.$response?.headers?.['x-amz-bucket-region'];
@@ -47,6 +40,7 @@ function resolveVia(via: string): string {
   return `${host}:${url.port || '80'}`;
 }
 
+/** Aborts (shutdown) pass through untouched: they are never a failure of the object or the source. */
 export function classifyS3Error(error: unknown, action: string, context: ErrorContext): unknown {
   if (error instanceof S3PullError || isAbortError(error)) return error;
   const e = (error ?? {}) as SdkLikeError;
@@ -66,9 +60,9 @@ export function classifyS3Error(error: unknown, action: string, context: ErrorCo
   }
   if (name === 'PreconditionFailed' || status === 412) {
     // Rewritten between the listing and the read: the next listing names the new version.
-    return new S3PullError('S3_OBJECT_CHANGED', `${action} ${where}: the object changed after it was listed; it is read again at the next poll`, { cause: error, context, retryable: true });
+    return new ObjectChangedError(`${action} ${where}: the object changed after it was listed; it is read again at the next poll`, { cause: error, context });
   }
-  if (name === 'NoSuchKey') return new ObjectGoneError(`${action} ${where}: the object no longer exists`, context);
+  if (name === 'NoSuchKey') return new ObjectGoneError(`${action} ${where}: the object no longer exists`, { cause: error, context });
   if (name === 'NoSuchBucket' || (name === 'NotFound' && action === 'head')) {
     return new S3AccessError('S3_NO_SUCH_BUCKET', `${action} ${where}: the bucket does not exist (check bucket and endpoint)`, { cause: error, context });
   }

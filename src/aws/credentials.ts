@@ -7,15 +7,11 @@ import { fromContainerMetadata, fromInstanceMetadata, fromNodeProviderChain, fro
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AuthConfig } from '../config/schema.js';
-import { S3PullError, isAbortError } from '../util/errors.js';
+import { CredentialsError, S3PullError, isAbortError } from '../util/errors.js';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH', 'TimeoutError']);
 
-/**
- * Credentials could not be had. Raised inside the S3 call that needed them, so without this the
- * error would read as the S3 call's own ("list bucket …: ECONNREFUSED" when STS is down).
- */
-export class CredentialsError extends S3PullError {}
+export { CredentialsError };
 
 /** Names where credentials come from in every error of the provider. */
 function named(provider: AwsCredentialIdentityProvider, from: string): AwsCredentialIdentityProvider {

@@ -160,9 +160,12 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
       } while (continuationToken);
       return { folders, hasObjects };
     },
-    async get(key: string, signal: AbortSignal, etag?: string) {
+    async get(key: string, signal: AbortSignal, etag?: string, versionId?: string) {
       try {
-        const response = await client.send(new GetObjectCommand({ Bucket: options.bucket, Key: key, ...(etag ? { IfMatch: `"${etag}"` } : {}) }), { abortSignal: signal });
+        const response = await client.send(
+          new GetObjectCommand({ Bucket: options.bucket, Key: key, ...(etag ? { IfMatch: `"${etag}"` } : {}), ...(versionId ? { VersionId: versionId } : {}) }),
+          { abortSignal: signal },
+        );
         return { body: response.Body as Readable, etag: unquote(response.ETag ?? ''), size: response.ContentLength ?? 0 };
       } catch (error) {
         throw classifyS3Error(error, 'get', { bucket: options.bucket, key, via, region: options.region });

@@ -8,6 +8,30 @@ export interface ObjectInfo {
   lastModified: Date;
 }
 
+/** Names one object: the bucket it is in and its key. */
+export interface ObjectId {
+  bucket: string;
+  key: string;
+}
+
+/**
+ * One object to pull, wherever it was heard of (a listing, a notification): it names its bucket,
+ * and, when known, the version that was announced.
+ */
+export interface ObjectRef extends ObjectId {
+  /** Without quotes; empty when the announcement did not give one. */
+  etag: string;
+  versionId?: string | undefined;
+  size: number;
+  lastModified: Date;
+  /** The bucket's region, where the announcement names it (S3 notifications do). */
+  region?: string | undefined;
+}
+
+export function refOf(bucket: string, object: ObjectInfo): ObjectRef {
+  return { bucket, key: object.key, etag: object.etag, size: object.size, lastModified: object.lastModified };
+}
+
 /** Lists keys under a prefix in key order, one page at a time. */
 export interface S3Lister {
   listPages(prefix: string, startAfter: string | undefined, signal: AbortSignal): AsyncIterable<ObjectInfo[]>;
@@ -15,10 +39,24 @@ export interface S3Lister {
   listFolders(prefix: string, signal: AbortSignal): Promise<{ folders: string[]; hasObjects: boolean }>;
 }
 
-/** Opens one object as a byte stream. */
+export interface FetchedObject {
+  body: Readable;
+  etag: string;
+  size: number;
+}
+
+/** Opens one object of this bucket as a byte stream. */
 export interface S3Getter {
-  /** With `etag`, only that version: a rewritten object fails as S3_OBJECT_CHANGED. */
-  get(key: string, signal: AbortSignal, etag?: string): Promise<{ body: Readable; etag: string; size: number }>;
+  /**
+   * With `etag`, only that version: a rewritten object fails as S3_OBJECT_CHANGED. With
+   * `versionId`, that version of a versioned bucket.
+   */
+  get(key: string, signal: AbortSignal, etag?: string, versionId?: string): Promise<FetchedObject>;
+}
+
+/** Opens any object a reference names, in whatever bucket and region it is. */
+export interface ObjectGetter {
+  get(object: ObjectRef, signal: AbortSignal): Promise<FetchedObject>;
 }
 
 /** Who the credentials are, for `s3pull test`. */

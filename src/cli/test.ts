@@ -10,7 +10,7 @@ import { formatFor } from '../formats/index.js';
 import { sourceNamer } from '../poll/identifier.js';
 import { compileKeyPattern } from '../util/key-pattern.js';
 import { skipReason, type SkipReason } from '../poll/skip-rules.js';
-import { previewObject } from '../poll/preview.js';
+import { previewObject } from '../pipeline/preview.js';
 import { discoverPartitions } from '../poll/partitions.js';
 import { registerSecret, redact, silentLogger } from '../log/logger.js';
 import { createSink } from '../sinks/index.js';

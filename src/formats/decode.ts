@@ -43,11 +43,25 @@ export async function decode(body: Readable, key: string): Promise<Readable> {
     }
   };
   const out = new PassThrough({ highWaterMark: GUNZIP_CHUNK });
-  const done = compression === 'gzip' ? pipeline(source, createGunzip({ chunkSize: GUNZIP_CHUNK }), out) : pipeline(source, out);
-  done.catch((error: unknown) => {
-    out.destroy(error as Error);
-  });
+  const stage = compression === 'gzip' ? createGunzip({ chunkSize: GUNZIP_CHUNK }) : new PassThrough({ highWaterMark: GUNZIP_CHUNK });
+  // The error is named here, where it is known to be gzip's (a pipeline would hand the bare zlib
+  // error on); a broken download reaches the same handler and passes as it is.
+  stage.on('error', (error) => out.destroy(decodeError(error, key)));
+  stage.pipe(out);
+  out.once('close', () => stage.destroy());
+  pipeline(source, stage).catch(() => {});
   return asUtf8(out);
+}
+
+const ZLIB_CODES = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_STREAM_ERROR', 'ERR_INVALID_STATE']);
+
+/** A broken gzip stream is the object's fault (an attempt); a broken download is not, and passes as it is. */
+function decodeError(error: unknown, key: string): Error {
+  const code = (error as { code?: string }).code;
+  if (code && ZLIB_CODES.has(code)) {
+    return new ObjectDataError(`${key}: not a valid gzip stream (${(error as Error).message})`, { cause: error, context: { key } });
+  }
+  return error as Error;
 }
 
 /** Looks at the first decoded bytes for a byte-order mark; without one the bytes pass unchanged. */

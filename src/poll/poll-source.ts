@@ -3,7 +3,7 @@
  * commit. Pages are handled one at a time, so memory does not grow with the bucket and the marker
  * moves forward during a long first pull.
  */
-import type { ObjectInfo, S3Bucket } from '../aws/types.js';
+import { refOf, type ObjectGetter, type ObjectRef, type S3Bucket } from '../aws/types.js';
 import type { LoadedSource } from '../config/load.js';
 import type { Sink } from '../sinks/types.js';
 import type { LedgerRow, Store } from '../state/types.js';
@@ -11,7 +11,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import { formatFor } from '../formats/index.js';
 import { sourceNamer } from './identifier.js';
-import { Deduplicator } from './dedup.js';
+import { Deduplicator } from '../pipeline/dedup.js';
 import { TokenBucket } from '../throttle/token-bucket.js';
 import { listingFor } from './listing.js';
 import { discoverPartitions, scopeOf } from './partitions.js';
@@ -19,16 +19,21 @@ import { dateSortKey, listInDateOrder } from './date-order.js';
 import { SettledKeyWalker } from './settle.js';
 import { compileKeyPattern } from '../util/key-pattern.js';
 import { skipReason, type SkipReason } from './skip-rules.js';
-import { pullObject } from './pull-object.js';
-import { ObjectGoneError } from '../aws/classify.js';
-import { S3PullError, SinkError, errorMessage, isAbortError } from '../util/errors.js';
-import { StateError } from '../state/state-errors.js';
+import { pullObject } from '../pipeline/pull-object.js';
+import { ObjectWorker, type ObjectOutcome } from '../pipeline/object-worker.js';
+import { LedgerCheckpoint } from '../pipeline/ledger-checkpoint.js';
+import type { Checkpoint } from '../pipeline/checkpoint.js';
+import { singleBucketGetter } from '../aws/s3-clients.js';
+import { SinkError, StateError, errorMessage, isAbortError } from '../util/errors.js';
 import { hostname } from 'node:os';
 
 export interface PollDependencies {
   store: Store;
   sink: Sink;
+  /** Lists the source's bucket (and reads it, unless `getter` is given). */
   bucket: S3Bucket;
+  /** Reads the objects; the bucket's own client by default. */
+  getter?: ObjectGetter;
   clock: Clock;
   log: Logger;
   /** One per source, kept across polls so that the rate holds across poll boundaries. */
@@ -42,13 +47,6 @@ export interface PollObserver {
   onObjectFinished?(key: string): void;
   onEvents?(count: number): void;
 }
-
-/**
- * A throttled or broken download is tried again within the poll this many times, with a doubling
- * pause, resuming after the last delivered batch; after that it waits for the next poll.
- */
-const TRANSIENT_RETRIES = 3;
-const TRANSIENT_BACKOFF_MS = 1000;
 
 /** How long a poll holds its source before it must renew; it renews with every batch. */
 const LEASE_MS = 10 * 60_000;
@@ -125,34 +123,27 @@ export async function pollSource(
   const throttle = deps.throttle ?? new TokenBucket(source.eps_throttle, clock);
   const dedup = source.dedup ? new Deduplicator(store, source.id, source.dedup.window) : undefined;
   let stopReason: unknown;
-
-  const pullOne = async (object: ObjectInfo, partition: string): Promise<boolean> => {
-    for (let retry = 0; ; retry += 1) {
-      const finished = await pullOnce(object, partition, retry < TRANSIENT_RETRIES);
-      if (finished !== 'again') return finished;
-      await clock.sleep(TRANSIENT_BACKOFF_MS * 2 ** retry, signal).catch(() => {});
-      if (signal.aborted || stopReason !== undefined) return false;
-    }
-  };
-
-  /** One try at an object: true when finished (done or quarantined), 'again' to retry now. */
-  const pullOnce = async (object: ObjectInfo, partition: string, mayRetry: boolean): Promise<boolean | 'again'> => {
-    try {
-      const outcome = await pullObject(
+  const getter = deps.getter ?? singleBucketGetter(deps.bucket);
+  const worker = new ObjectWorker({
+    concurrency: source.concurrency,
+    clock,
+    log,
+    signal,
+    inFlight: deps.inFlight,
+    pull: (object, checkpoint, pullSignal) =>
+      pullObject(
         {
           sourceId: source.id,
           sourceNameFor,
-          bucket: source.bucket,
-          partition,
           formatName: source.format,
           format,
-          getter: deps.bucket,
+          getter,
           sink: deps.sink,
-          store,
+          checkpoint,
           throttle,
           clock,
           log,
-          signal,
+          signal: pullSignal,
           dedup,
           onEvents: (count) => {
             renewLease();
@@ -161,67 +152,41 @@ export async function pollSource(
           },
         },
         object,
-      );
-      result.objectsDone += 1;
-      result.badLines += outcome.badLines;
-      result.duplicates += outcome.duplicates;
-      log.debug('object done', { key: object.key, events: outcome.events, bad_lines: outcome.badLines });
-      return true;
-    } catch (error) {
-      // Whatever fails while shutting down failed because of the shutdown, not the object.
-      // An output or a state file that fails is no object's fault: the poll stops, nothing is marked.
-      if (isAbortError(error) || signal.aborted || error instanceof SinkError || error instanceof StateError) {
-        stopReason ??= error;
-        return false;
-      }
-      const message = errorMessage(error);
-      if (error instanceof ObjectGoneError) {
-        store.failObjectAttempt(source.id, object.key, message, 1, clock.now());
-        result.objectsFailed += 1;
-        log.warn('object gone before it was read', { key: object.key });
+      ),
+  });
+
+  const tally = (outcome: ObjectOutcome): boolean => {
+    switch (outcome.status) {
+      case 'done':
+        result.objectsDone += 1;
+        result.badLines += outcome.outcome.badLines;
+        result.duplicates += outcome.outcome.duplicates;
         return true;
-      }
-      if (error instanceof S3PullError && error.retryable) {
-        // Throttling and network trouble are never the object's fault: retried, not counted.
-        store.noteTransientError(source.id, object.key, message, clock.now());
-        if (mayRetry && error.code !== 'S3_OBJECT_CHANGED') {
-          log.debug('object download interrupted, trying again', { key: object.key, error: message });
-          return 'again';
-        }
+      case 'quarantined':
+        result.objectsFailed += 1;
+        if (!outcome.gone) result.errors.push(outcome.error);
+        return true;
+      case 'retry_later':
         result.objectsRetrying += 1;
-        result.errors.push(message);
-        log.warn('object will be retried', { key: object.key, error: message });
+        result.errors.push(outcome.error);
         return false;
-      }
-      const row = store.failObjectAttempt(source.id, object.key, message, source.max_attempts, clock.now());
-      result.errors.push(message);
-      if (row.status === 'failed') {
-        result.objectsFailed += 1;
-        log.error('object failed for good, quarantined', { key: object.key, attempts: row.attempts, error: message });
-        return true;
-      }
-      result.objectsRetrying += 1;
-      log.warn('object failed, will be retried', { key: object.key, attempt: row.attempts, of: source.max_attempts, error: message });
-      return false;
+      case 'stopped':
+        return false;
     }
   };
 
-  /** Pulls objects in key order, `concurrency` at a time; returns which finished. */
-  const pullAll = async (objects: ObjectInfo[], partition: string): Promise<Set<string>> => {
+  /** Pulls objects of one partition in key order, `concurrency` at a time; returns which finished. */
+  const pullAll = async (objects: ObjectRef[], checkpoint: Checkpoint): Promise<Set<string>> => {
     const finished = new Set<string>();
     observer.onObjectsPlanned?.(objects.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < objects.length && stopReason === undefined && !signal.aborted) {
-        const object = objects[next]!;
-        next += 1;
-        deps.inFlight?.add(object.key);
-        const done = await pullOne(object, partition).finally(() => deps.inFlight?.delete(object.key));
-        observer.onObjectFinished?.(object.key);
-        if (done) finished.add(object.key);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(source.concurrency, objects.length) }, worker));
+    await Promise.all(
+      objects.map(async (object) => {
+        const outcome = await worker.pull(object, checkpoint);
+        if (outcome.status !== 'stopped') observer.onObjectFinished?.(object.key);
+        if (tally(outcome)) finished.add(object.key);
+      }),
+    );
+    stopReason ??= worker.stopReason;
     return finished;
   };
 
@@ -243,6 +208,7 @@ export async function pollSource(
 
     for (const partition of store.partitions(source.id)) {
       const prefix = partition.prefix;
+      const checkpoint = new LedgerCheckpoint(store, source.id, () => prefix, source.max_attempts, clock);
       const nowMs = clock.now();
       // Keys compare as text, except where date folders lack their leading zeros (AWS Config).
       const order = (key: string) => (partition.unpaddedDates ? dateSortKey(prefix, key) : key);
@@ -251,8 +217,8 @@ export async function pollSource(
       const leftBehind = store
         .pendingObjects(source.id, prefix)
         .filter((row) => order(row.key) <= order(partition.settledKey) && due(row, nowMs))
-        .map(toObjectInfo);
-      if (leftBehind.length > 0) await pullAll(leftBehind, prefix);
+        .map(toObjectRef);
+      if (leftBehind.length > 0) await pullAll(leftBehind, checkpoint);
 
       const walker = new SettledKeyWalker(nowMs - source.late_window);
       let settled = partition.settledKey;
@@ -263,11 +229,12 @@ export async function pollSource(
       for await (const page of pages) {
         if (stopReason !== undefined || signal.aborted) break;
         renewLease();
-        const known = store.ledger(source.id, page.map((object) => object.key));
-        const skipped = new Map<SkipReason, ObjectInfo[]>();
-        const toPull: ObjectInfo[] = [];
+        const known = store.ledger(source.id, source.bucket, page.map((object) => object.key));
+        const skipped = new Map<SkipReason, ObjectRef[]>();
+        const toPull: ObjectRef[] = [];
         const finishedBefore = new Set<string>();
-        for (const object of page) {
+        for (const listed of page) {
+          const object = refOf(source.bucket, listed);
           const row = known.get(object.key);
           if (row && (row.status === 'done' || row.status === 'failed' || row.status === 'skipped')) {
             finishedBefore.add(object.key);
@@ -286,7 +253,7 @@ export async function pollSource(
           store.skipObjects(source.id, prefix, objects, reason, nowMs);
           result.objectsSkipped += objects.length;
         }
-        const finishedNow = await pullAll(toPull, prefix);
+        const finishedNow = await pullAll(toPull, checkpoint);
         for (const object of page) {
           walker.visit(object.key, object.lastModified.getTime(), finishedBefore.has(object.key) || finishedNow.has(object.key));
         }
@@ -373,6 +340,6 @@ function due(row: LedgerRow, nowMs: number): boolean {
   return row.nextAttemptMs === null || row.nextAttemptMs <= nowMs;
 }
 
-function toObjectInfo(row: LedgerRow): ObjectInfo {
-  return { key: row.key, etag: row.etag, size: row.size, lastModified: new Date(row.lastModifiedMs) };
+function toObjectRef(row: LedgerRow): ObjectRef {
+  return { bucket: row.bucket, key: row.key, etag: row.etag, size: row.size, lastModified: new Date(row.lastModifiedMs) };
 }

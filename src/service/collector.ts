@@ -120,7 +120,7 @@ export class Collector {
 
   /** The objects being pulled now, as s3:// URLs with their source. */
   inFlight(): string[] {
-    return [...this.live].flatMap((runtime) => [...runtime.inFlight].map((key) => `${runtime.source.id}:s3://${runtime.source.bucket}/${key}`));
+    return [...this.live].flatMap((runtime) => [...runtime.inFlight].map((url) => `${runtime.source.id}:${url}`));
   }
 
   nextRunMs(id: string): number | null {

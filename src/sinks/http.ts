@@ -9,7 +9,8 @@ import { noProxyMatcher } from '../net/proxy.js';
 import { verifiedTls } from '../net/trust.js';
 import type { OutputRecord, Sink } from './types.js';
 import { InFlight } from './in-flight.js';
-import { DeliveryRetrier, PermanentDeliveryError, RejectedEventsError, RetryAfterError, untrustedCertificate } from './retry.js';
+import { DeliveryRetrier, RetryAfterError, untrustedCertificate } from './retry.js';
+import { OutputRefusedError, OutputUnavailableError, RejectedEventsError } from '../util/errors.js';
 import { readBulkResponse, shapeFor, type Shape } from './http-shapes.js';
 import { describeOutput, httpTargetUrl } from './describe.js';
 
@@ -88,11 +89,11 @@ export class HttpSink implements Sink {
       status = response.statusCode;
       answer = (await response.body.text()).slice(0, 200).replace(/\s+/g, ' ');
     } catch (error) {
-      throw new Error(`${this.description}: ${(untrustedCertificate(error) ?? (error as Error)).message}`);
+      throw new OutputUnavailableError(`${this.description}: ${(untrustedCertificate(error) ?? (error as Error)).message}`, { cause: error });
     }
-    if (status === 401 || status === 403) throw new Error(`${this.description}: the receiver refused the credentials (HTTP ${status}${answer ? `: ${answer}` : ''}); check the output's auth`);
+    if (status === 401 || status === 403) throw new OutputRefusedError(`${this.description}: the receiver refused the credentials (HTTP ${status}${answer ? `: ${answer}` : ''}); check the output's auth`);
     if (this.config.shape === 'splunk_hec' && (status === 400 || status < 300)) return { ok: true, text: `${this.description}: HEC took the token (${answer || `HTTP ${status}`})` };
-    if (status >= 500 || status === 404) throw new Error(`${this.description}: HTTP ${status}${answer ? `: ${answer}` : ''}${status === 404 ? '; check the output url' : ''}`);
+    if (status >= 500 || status === 404) throw new OutputUnavailableError(`${this.description}: HTTP ${status}${answer ? `: ${answer}` : ''}${status === 404 ? '; check the output url' : ''}`);
     return { ok: true, text: `${this.description}: reachable (HTTP ${status})` };
   }
 
@@ -124,7 +125,7 @@ export class HttpSink implements Sink {
     let pending = items;
     await this.retrier.run(async () => {
       pending = await this.post(pending, signal);
-      if (pending.length > 0) throw new Error(`${pending.length} of the batch's events were refused for now (HTTP 429 or 5xx per item)`);
+      if (pending.length > 0) throw new OutputUnavailableError(`${pending.length} of the batch's events were refused for now (HTTP 429 or 5xx per item)`);
     }, signal);
   }
 
@@ -141,10 +142,10 @@ export class HttpSink implements Sink {
     for (let waitMs = ACK_POLL_FIRST_MS; ; waitMs = Math.min(waitMs * 2, ACK_POLL_MAX_MS)) {
       const response = await request(ackUrl, { method: 'POST', headers: { ...this.plainHeaders, 'content-type': 'application/json' }, body, dispatcher: this.dispatcher, headersTimeout: this.config.timeout, signal });
       const answer = await response.body.text();
-      if (response.statusCode >= 300) throw new Error(`HEC acknowledgement query failed (HTTP ${response.statusCode}: ${answer.slice(0, 200)})`);
+      if (response.statusCode >= 300) throw new OutputUnavailableError(`HEC acknowledgement query failed (HTTP ${response.statusCode}: ${answer.slice(0, 200)})`);
       if (acknowledged(answer, ackId)) return;
       if (clock.now() + waitMs > deadline) {
-        throw new Error(`HEC did not acknowledge indexing of batch ${ackId} within ${this.config.splunk.ack_timeout / 1000} s; sending it again`);
+        throw new OutputUnavailableError(`HEC did not acknowledge indexing of batch ${ackId} within ${this.config.splunk.ack_timeout / 1000} s; sending it again`);
       }
       await clock.sleep(waitMs, signal);
     }
@@ -182,7 +183,7 @@ export class HttpSink implements Sink {
     }
     const excerpt = answer.slice(0, 300).replace(/\s+/g, ' ');
     if (status === 401 || status === 403) {
-      throw new PermanentDeliveryError(`the receiver refused the credentials (HTTP ${status}${excerpt ? `: ${excerpt}` : ''}); check the output's auth`);
+      throw new OutputRefusedError(`the receiver refused the credentials (HTTP ${status}${excerpt ? `: ${excerpt}` : ''}); check the output's auth`);
     }
     if (status === 413 && items.length > 1) {
       // Too large for the receiver: send it in halves, each retried on its own.
@@ -192,9 +193,9 @@ export class HttpSink implements Sink {
     if (status === 408 || status === 429 || status >= 500) {
       const retryAfter = retryAfterMs(response.headers['retry-after']);
       const message = `HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`;
-      throw retryAfter === undefined ? new Error(message) : new RetryAfterError(message, retryAfter);
+      throw retryAfter === undefined ? new OutputUnavailableError(message) : new RetryAfterError(message, retryAfter);
     }
-    throw new PermanentDeliveryError(`the receiver refused the request (HTTP ${status}${excerpt ? `: ${excerpt}` : ''})${status === 413 ? '; lower max_bytes' : status === 404 ? '; check the output url' : ''}`);
+    throw new OutputRefusedError(`the receiver refused the request (HTTP ${status}${excerpt ? `: ${excerpt}` : ''})${status === 413 ? '; lower max_bytes' : status === 404 ? '; check the output url' : ''}`);
   }
 }
 

@@ -5,6 +5,7 @@
  * `TXNR SP COMMAND SP DATALEN [SP DATA] LF`.
  */
 import type { Duplex } from 'node:stream';
+import { OutputUnavailableError } from '../util/errors.js';
 
 /** Transactions sent before waiting for their answers (librelp's default window is 128). */
 export const RELP_WINDOW = 1024;
@@ -27,19 +28,19 @@ class FrameReader {
       // The separator after DATALEN must be there too: "1 rsp 1" may be the start of "1 rsp 12 …".
       const header = /^(\d{1,9}) ([A-Za-z]{1,32}) (\d{1,9})([ \n])/.exec(this.buffer.subarray(0, 64).toString('latin1'));
       if (!header) {
-        if (this.buffer.length >= 64 || /[^\d A-Za-z]/.test(this.buffer.subarray(0, 64).toString('latin1'))) throw new Error('the receiver does not speak RELP (bad frame header)');
+        if (this.buffer.length >= 64 || /[^\d A-Za-z]/.test(this.buffer.subarray(0, 64).toString('latin1'))) throw new OutputUnavailableError('the receiver does not speak RELP (bad frame header)');
         return frames;
       }
       const length = Number(header[3]);
       if (header[4] === '\n') {
-        if (length !== 0) throw new Error('the receiver does not speak RELP (data missing)');
+        if (length !== 0) throw new OutputUnavailableError('the receiver does not speak RELP (data missing)');
         frames.push({ txnr: Number(header[1]), command: header[2]!, data: Buffer.alloc(0) });
         this.buffer = this.buffer.subarray(header[0].length);
         continue;
       }
       const start = header[0].length;
       if (this.buffer.length < start + length + 1) return frames;
-      if (this.buffer[start + length] !== 0x0a) throw new Error('the receiver does not speak RELP (frame without its trailer)');
+      if (this.buffer[start + length] !== 0x0a) throw new OutputUnavailableError('the receiver does not speak RELP (frame without its trailer)');
       frames.push({ txnr: Number(header[1]), command: header[2]!, data: this.buffer.subarray(start, start + length) });
       this.buffer = this.buffer.subarray(start + length + 1);
     }
@@ -61,15 +62,15 @@ export class RelpSession {
         socket.destroy();
       }
     });
-    socket.on('close', () => this.fail(new Error('the receiver closed the RELP session')));
+    socket.on('close', () => this.fail(new OutputUnavailableError('the receiver closed the RELP session')));
     socket.on('error', (error) => this.fail(error));
   }
 
   /** Opens the session, offering the syslog command. */
   async open(): Promise<void> {
     const answer = await this.transact('open', 'relp_version=0\nrelp_software=s3pull\ncommands=syslog');
-    if (!answer.startsWith('200')) throw new Error(`the receiver refused the RELP session: ${answer.split('\n')[0]}`);
-    if (!/commands=[^\n]*\bsyslog\b/.test(answer)) throw new Error('the RELP receiver does not take the syslog command');
+    if (!answer.startsWith('200')) throw new OutputUnavailableError(`the receiver refused the RELP session: ${answer.split('\n')[0]}`);
+    if (!/commands=[^\n]*\bsyslog\b/.test(answer)) throw new OutputUnavailableError('the RELP receiver does not take the syslog command');
   }
 
   /**
@@ -82,7 +83,7 @@ export class RelpSession {
       this.socket.cork();
       const window = messages.slice(start, start + RELP_WINDOW).map((message, offset) =>
         this.transact('syslog', message).then((answer) => {
-          if (!answer.startsWith('200')) throw new Error(`the RELP receiver refused a message: ${answer}`);
+          if (!answer.startsWith('200')) throw new OutputUnavailableError(`the RELP receiver refused a message: ${answer}`);
           acknowledged.add(start + offset);
         }),
       );
@@ -99,7 +100,7 @@ export class RelpSession {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = new Error(`the RELP receiver answered nothing for ${timeoutMs / 1000} s`);
+        const error = new OutputUnavailableError(`the RELP receiver answered nothing for ${timeoutMs / 1000} s`);
         this.fail(error);
         this.socket.destroy();
         reject(error);
@@ -134,7 +135,7 @@ export class RelpSession {
 
   private receive(frame: Frame): void {
     if (frame.command === 'serverclose') {
-      this.fail(new Error('the RELP receiver closed the session (serverclose)'));
+      this.fail(new OutputUnavailableError('the RELP receiver closed the session (serverclose)'));
       return;
     }
     if (frame.command !== 'rsp') return;

@@ -1,22 +1,6 @@
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
-import { S3PullError, SinkError, errorMessage } from '../util/errors.js';
-
-/** A delivery failure that retrying cannot fix (refused credentials, a mapping error): given up at once. */
-export class PermanentDeliveryError extends Error {
-  override readonly name = 'PermanentDeliveryError';
-}
-
-/**
- * The receiver took the request but refused some of its events for good (an Elasticsearch mapping
- * error). That is the object's problem, not the output's: the object fails like an unreadable
- * one (retried, then quarantined after max_attempts) and the source goes on with the others.
- */
-export class RejectedEventsError extends S3PullError {
-  constructor(message: string) {
-    super('OUTPUT_REJECTED', message, { retryable: false });
-  }
-}
+import { OutputRefusedError, OutputUnavailableError, RejectedEventsError, SinkError, errorMessage } from '../util/errors.js';
 
 const UNTRUSTED_CODES = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
@@ -24,11 +8,11 @@ const UNTRUSTED_CODES = new Set([
 ]);
 
 /** A certificate does not fix itself: an untrusted receiver is named at once, with the fix. */
-export function untrustedCertificate(error: unknown): PermanentDeliveryError | undefined {
+export function untrustedCertificate(error: unknown): OutputRefusedError | undefined {
   for (let cause: unknown = error; cause; cause = (cause as { cause?: unknown }).cause) {
     const code = (cause as { code?: string }).code;
     if (code && UNTRUSTED_CODES.has(code)) {
-      return new PermanentDeliveryError(
+      return new OutputRefusedError(
         `the receiver's TLS certificate is not trusted (${code}: ${(cause as Error).message}); put its CA in certs_dir (s3pull certs fetch HOST:PORT shows and saves the chain)`,
       );
     }
@@ -37,8 +21,7 @@ export function untrustedCertificate(error: unknown): PermanentDeliveryError | u
 }
 
 /** A failure the receiver asked us to wait out (HTTP 429/503 with Retry-After). */
-export class RetryAfterError extends Error {
-  override readonly name = 'RetryAfterError';
+export class RetryAfterError extends OutputUnavailableError {
   constructor(message: string, readonly retryAfterMs: number) {
     super(message);
   }
@@ -81,7 +64,7 @@ export class DeliveryRetrier {
         if (error instanceof RejectedEventsError) throw error;
         // Shutting down is not the output's fault: the poll ends as aborted, not as a failed output.
         if (signal?.aborted) throw signal.reason;
-        if (error instanceof PermanentDeliveryError) throw new SinkError(`${target}: ${error.message}`, { cause: error });
+        if (error instanceof OutputRefusedError) throw new SinkError(`${target}: ${error.message}`, { cause: error });
         const message = errorMessage(error);
         const waitMs = error instanceof RetryAfterError ? Math.max(error.retryAfterMs, delayMs) : delayMs;
         if (clock.now() - startedMs + waitMs > this.policy.timeoutMs) {

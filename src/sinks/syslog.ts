@@ -12,6 +12,7 @@ import { DeliveryRetrier, untrustedCertificate } from './retry.js';
 import { describeOutput, syslogPort } from './describe.js';
 import { RelpSession } from './relp.js';
 import { datagram, frame, syslogFormatter, type MessageFormatter } from './syslog-format.js';
+import { OutputUnavailableError } from '../util/errors.js';
 
 export interface SyslogSinkDependencies {
   clock: Clock;
@@ -86,7 +87,7 @@ export class SyslogSink implements Sink {
     try {
       await this.connection();
     } catch (error) {
-      throw new Error(`${this.description}: ${(error as Error).message}`);
+      throw new OutputUnavailableError(`${this.description}: ${(error as Error).message}`);
     } finally {
       this.dropConnection();
     }
@@ -125,9 +126,9 @@ export class SyslogSink implements Sink {
     const socket = await this.connection();
     const bytes = Buffer.concat(messages.map((message) => frame(message, this.config.framing)));
     await new Promise<void>((resolve, reject) => {
-      const onClose = () => reject(new Error('the receiver closed the connection'));
+      const onClose = () => reject(new OutputUnavailableError('the receiver closed the connection'));
       // A receiver that stops reading would hold the write (and the poll) for ever.
-      const timer = setTimeout(() => reject(new Error(`the receiver took nothing for ${this.config.send_timeout / 1000} s`)), this.config.send_timeout);
+      const timer = setTimeout(() => reject(new OutputUnavailableError(`the receiver took nothing for ${this.config.send_timeout / 1000} s`)), this.config.send_timeout);
       socket.once('close', onClose);
       socket.write(bytes, (error) => {
         clearTimeout(timer);
@@ -208,7 +209,7 @@ export class SyslogSink implements Sink {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`no connection within ${timeoutMs / 1000} s`));
+        reject(new OutputUnavailableError(`no connection within ${timeoutMs / 1000} s`));
       }, timeoutMs);
       const onError = (error: Error) => {
         clearTimeout(timer);
@@ -237,7 +238,7 @@ export class SyslogSink implements Sink {
         this.dropConnection();
         // rsyslog's imrelp over TLS asks for a client certificate and drops clients without one.
         const hint = transport === 'relp_tls' && !this.config.tls?.cert ? '; RELP over TLS receivers usually require a client certificate: set tls.cert and tls.key' : '';
-        throw new Error(`${(error as Error).message}${hint}`, { cause: error });
+        throw new OutputUnavailableError(`${(error as Error).message}${hint}`, { cause: error });
       }
       this.relp = session;
     } else {

@@ -75,4 +75,35 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE objects ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE sources ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0;
   `,
+  // 6: the ledger keyed by bucket as well as key, since one queue can name objects of several
+  // buckets. Existing rows take the bucket of their source's scope.
+  `
+  CREATE TABLE objects_by_bucket (
+    source_id TEXT NOT NULL REFERENCES sources(source_id) ON DELETE CASCADE,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    partition TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    last_modified_ms INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('in_progress', 'done', 'failed', 'skipped')),
+    events INTEGER NOT NULL DEFAULT 0,
+    bad_lines INTEGER NOT NULL DEFAULT 0,
+    duplicates INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    next_attempt_ms INTEGER,
+    first_seen_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (source_id, bucket, key)
+  );
+  INSERT INTO objects_by_bucket
+    SELECT o.source_id, CASE WHEN json_valid(s.scope) THEN coalesce(json_extract(s.scope, '$.bucket'), '') ELSE '' END, o.key, o.partition, o.etag, o.size, o.last_modified_ms,
+           o.status, o.events, o.bad_lines, o.duplicates, o.attempts, o.last_error, o.next_attempt_ms, o.first_seen_ms, o.updated_ms
+    FROM objects o JOIN sources s ON s.source_id = o.source_id;
+  DROP TABLE objects;
+  ALTER TABLE objects_by_bucket RENAME TO objects;
+  CREATE INDEX objects_by_status ON objects (source_id, status);
+  CREATE INDEX objects_by_partition ON objects (source_id, partition, status);
+  `,
 ];

@@ -2,16 +2,11 @@
  * What a failing SQLite call means for the operator: every error from the state file names the
  * file and what to do, instead of SQLite's bare code (or a TypeError further down).
  */
-import { S3PullError } from '../util/errors.js';
+import { S3PullError, StateError, type StateErrorCode } from '../util/errors.js';
 
-/** The state file cannot be read or written; polls stop, nothing is committed past what was. */
-export class StateError extends S3PullError {
-  constructor(code: string, message: string, options: { cause?: unknown } = {}) {
-    super(code, message, { ...options, retryable: false });
-  }
-}
+export { StateError };
 
-const ADVICE: [RegExp, string, string][] = [
+const ADVICE: [RegExp, StateErrorCode, string][] = [
   [/^SQLITE_FULL/, 'STATE_DISK_FULL', 'the disk that holds it is full; free space there (nothing was lost: the next poll goes on from the last commit)'],
   [/^SQLITE_READONLY/, 'STATE_READ_ONLY', 'it cannot be written (read-only file, folder or mount); give the s3pull user write access to the file and its folder'],
   [/^SQLITE_NOTADB/, 'STATE_NOT_SQLITE', 'it is not an SQLite database; restore it from a backup, or move it aside to start afresh (everything is then pulled again)'],

@@ -1,8 +1,9 @@
-import type { ObjectInfo } from '../aws/types.js';
+import type { ObjectId, ObjectRef } from '../aws/types.js';
 
 export type ObjectStatus = 'in_progress' | 'done' | 'failed' | 'skipped';
 
 export interface LedgerRow {
+  bucket: string;
   key: string;
   partition: string;
   etag: string;
@@ -70,52 +71,73 @@ export interface OpenSourceResult {
   created: boolean;
 }
 
-/** The persisted state of every source: marker, ledger and counters. */
-export interface Store {
+/** A source's own row: its scope, reset requests, poll times and counters. */
+export interface SourceStateStore {
   /** Creates the source's state, or clears it when its scope changed. */
   openSource(sourceId: string, scope: string, sinceMs: number | null, nowMs: number): OpenSourceResult;
   getSource(sourceId: string): SourceRow | undefined;
   listSources(): SourceRow[];
+  requestReset(sourceId: string, request: ResetRequest): void;
+  /** Applies a pending reset, if any, and returns it. */
+  applyPendingReset(sourceId: string): ResetRequest | null;
+  recordPollStart(sourceId: string, nowMs: number): void;
+  recordPollEnd(sourceId: string, status: string, error: string | null, nowMs: number): void;
+  recordNextPoll(sourceId: string, nextMs: number | null): void;
+}
+
+/** The markers: one settled key per partition of a prefix source. */
+export interface MarkerStore {
   partitions(sourceId: string): PartitionRow[];
   ensurePartition(sourceId: string, prefix: string): PartitionRow;
   /** Records the partitions found under the prefix (new ones start at the beginning) and when. */
   recordDiscovery(sourceId: string, partitions: DiscoveredPartition[], nowMs: number): void;
-  /**
-   * Forgets ledger rows at or below the partition's settled key that were finished before
-   * `beforeMs`: the marker alone keeps those objects from being listed again. Quarantined objects
-   * are kept for `s3pull failed`. Where keys do not sort as text (unpadded dates), `belowMarker`
-   * decides. Returns how many rows went.
-   */
-  pruneHistory(sourceId: string, beforeMs: number, belowMarker: (partition: PartitionRow, key: string) => boolean): number;
   /** Sets the settled key; the poll moves it only forward, in its partition's order. */
   setSettledKey(sourceId: string, prefix: string, key: string): void;
-  ledger(sourceId: string, keys: string[]): Map<string, LedgerRow>;
+}
+
+/** The ledger: what has been pulled of each object, keyed by source, bucket and key. */
+export interface LedgerStore {
+  ledger(sourceId: string, bucket: string, keys: string[]): Map<string, LedgerRow>;
   pendingObjects(sourceId: string, partition: string): LedgerRow[];
   failedObjects(sourceId: string): LedgerRow[];
   /** Puts quarantined objects (one key, or all) back in the queue; returns how many. */
   requeueFailed(sourceId: string, key?: string): number;
-  beginObject(sourceId: string, partition: string, object: ObjectInfo, nowMs: number): LedgerRow;
+  beginObject(sourceId: string, partition: string, object: ObjectRef, nowMs: number): LedgerRow;
   /** Records delivered events of an object still in progress (a crash resumes after them). */
-  recordProgress(sourceId: string, key: string, progress: ObjectProgress, nowMs: number): void;
-  completeObject(sourceId: string, key: string, progress: ObjectProgress, nowMs: number): void;
+  recordProgress(sourceId: string, object: ObjectId, progress: ObjectProgress, nowMs: number): void;
+  completeObject(sourceId: string, object: ObjectId, progress: ObjectProgress, nowMs: number): void;
+  failObjectAttempt(sourceId: string, object: ObjectId, error: string, maxAttempts: number, nowMs: number): LedgerRow;
+  noteTransientError(sourceId: string, object: ObjectId, error: string, nowMs: number): void;
+  skipObjects(sourceId: string, partition: string, objects: ObjectRef[], reason: string, nowMs: number): void;
+  /**
+   * Forgets ledger rows at or below the partition's settled key that were finished before
+   * `beforeMs`: the marker alone keeps those objects from being listed again. Rows of objects
+   * that came by notification (no partition) go once they are older than `beforeMs` too. Quarantined
+   * objects are kept for `s3pull failed`. Where keys do not sort as text (unpadded dates),
+   * `belowMarker` decides. Returns how many rows went.
+   */
+  pruneHistory(sourceId: string, beforeMs: number, belowMarker: (partition: PartitionRow, key: string) => boolean, notifiedBeforeMs?: number): number;
+}
+
+/** Dedup keys of delivered events, within a source's window. */
+export interface DedupStore {
   /** Which of `keys` were delivered at or after `sinceMs` (the dedup window). */
   seenDedupKeys(sourceId: string, keys: string[], sinceMs: number): Set<string>;
   /** Forgets dedup keys older than `beforeMs`; returns how many. */
   pruneDedupKeys(sourceId: string, beforeMs: number): number;
-  failObjectAttempt(sourceId: string, key: string, error: string, maxAttempts: number, nowMs: number): LedgerRow;
-  noteTransientError(sourceId: string, key: string, error: string, nowMs: number): void;
-  skipObjects(sourceId: string, partition: string, objects: ObjectInfo[], reason: string, nowMs: number): void;
-  requestReset(sourceId: string, request: ResetRequest): void;
-  /** Applies a pending reset, if any, and returns it. */
-  applyPendingReset(sourceId: string): ResetRequest | null;
+}
+
+/** One poller per source at a time, across processes sharing the state file. */
+export interface LeaseStore {
   /**
    * Takes or renews the source's lease for `owner` until `untilMs`; returns the current holder
    * when another owner's lease has not expired yet.
    */
   acquireLease(sourceId: string, owner: string, nowMs: number, untilMs: number): { held: true } | { held: false; owner: string; untilMs: number };
   releaseLease(sourceId: string, owner: string): void;
-  recordPollStart(sourceId: string, nowMs: number): void;
-  recordPollEnd(sourceId: string, status: string, error: string | null, nowMs: number): void;
-  recordNextPoll(sourceId: string, nextMs: number | null): void;
+}
+
+/** The whole state file; each consumer takes only the part it needs. */
+export interface Store extends SourceStateStore, MarkerStore, LedgerStore, DedupStore, LeaseStore {
   close(): void;
 }

@@ -77,7 +77,7 @@ describe('bad objects', function () {
       expect(first.objectsRetrying).to.equal(1);
       expect(first.errors[0]).to.contain('the object changed after it was listed');
       expect(h.sink.lines).to.have.length(0);
-      expect(h.store.ledger('trail', [key('moving')]).get(key('moving'))!.attempts).to.equal(0);
+      expect(h.store.ledger('trail', 'trail-bucket', [key('moving')]).get(key('moving'))!.attempts).to.equal(0);
 
       const second = await pollSource(source, { store: h.store, sink: h.sink, bucket: racing, clock: new ShiftedClock(), log: silentLogger }, new AbortController().signal);
       expect(second.objectsDone).to.equal(1);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { RunningCli, runCli, writeConfig } from '../helpers/cli.js';
 import { motoEndpoint, resetMoto } from '../helpers/moto.js';
 import { createBucket, putObjects, cloudTrailFile, trailKey } from '../helpers/s3.js';
-import { BATCH_EVENTS } from '../../src/poll/pull-object.js';
+import { BATCH_EVENTS } from '../../src/pipeline/pull-object.js';
 
 const OBJECTS = 400;
 const EVENTS_PER_OBJECT = 600; // two batches each, so kills land inside objects too

@@ -49,7 +49,7 @@ describe('date folders without leading zeros (AWS Config)', () => {
     // History below the marker is pruned by date, not by text: all four go, and still nothing repeats.
     await h.poll(source, new ShiftedClock(10 * 24 * HOUR));
     const all = [config('2026/11/9', 'a'), config('2026/11/10', 'b'), config('2026/11/11', 'c'), config('2026/12/1', 'd')];
-    expect(h.store.ledger('trail', all).size).to.equal(0);
+    expect(h.store.ledger('trail', 'trail-bucket', all).size).to.equal(0);
     const afterPrune = await h.poll(source, new ShiftedClock(10 * 24 * HOUR));
     expect(afterPrune.objectsDone).to.equal(0);
   });

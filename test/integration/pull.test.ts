@@ -217,10 +217,10 @@ describe('pulling a CloudTrail prefix from S3 (moto)', () => {
     await putObjects('trail-bucket', keys.map((key) => ({ key, body: cloudTrailFile(key, 1) })));
     const source = testSource({ history_retention: '1d' });
     await h.poll(source, new ShiftedClock(2 * HOUR));
-    expect(h.store.ledger('trail', keys).size).to.equal(3);
+    expect(h.store.ledger('trail', 'trail-bucket', keys).size).to.equal(3);
     // Two days on, the rows below the marker are history and go.
     await h.poll(source, new ShiftedClock(50 * HOUR));
-    expect(h.store.ledger('trail', keys).size).to.equal(0);
+    expect(h.store.ledger('trail', 'trail-bucket', keys).size).to.equal(0);
     const again = await h.poll(source, new ShiftedClock(50 * HOUR));
     expect(again.objectsDone).to.equal(0);
     expect(h.sink.lines).to.have.length(3);

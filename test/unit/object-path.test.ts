@@ -14,10 +14,12 @@ import type { LoadedSource } from '../../src/config/load.js';
 import { openSqliteStore } from '../../src/state/sqlite-store.js';
 import type { Store } from '../../src/state/types.js';
 import { pollSource } from '../../src/poll/poll-source.js';
-import { pullObject } from '../../src/poll/pull-object.js';
+import { pullObject } from '../../src/pipeline/pull-object.js';
+import { LedgerCheckpoint } from '../../src/pipeline/ledger-checkpoint.js';
+import { singleBucketGetter } from '../../src/aws/s3-clients.js';
 import { discoverPartitions } from '../../src/poll/partitions.js';
 import { listInDateOrder } from '../../src/poll/date-order.js';
-import { Deduplicator } from '../../src/poll/dedup.js';
+import { Deduplicator } from '../../src/pipeline/dedup.js';
 import { DeliveryRetrier, RetryAfterError } from '../../src/sinks/retry.js';
 import { TokenBucket } from '../../src/throttle/token-bucket.js';
 import { cloudtrailFormat } from '../../src/formats/cloudtrail.js';
@@ -80,17 +82,19 @@ describe('the poll and the object path, with fakes', () => {
   it('pullObject resumes after the last delivered batch when the output failed in the middle', async () => {
     const objectKey = key('2026/11/23', '20261123T1000Z', 'big');
     bucket.put(objectKey, trail('x', 1200));
-    const info = { key: objectKey, etag: bucket.objects.get(objectKey)!.etag, size: 1, lastModified: new Date() };
+    const info = { bucket: 'fake-bucket', key: objectKey, etag: bucket.objects.get(objectKey)!.etag, size: 1, lastModified: new Date() };
+    const clock = new ShiftedClock();
     const context = {
-      sourceId: 'trail', bucket: 'fake-bucket', partition: PREFIX, formatName: 'cloudtrail', format: cloudtrailFormat,
-      getter: bucket, sink, store, throttle: new TokenBucket(0, new ShiftedClock()), clock: new ShiftedClock(), log: silentLogger, signal: new AbortController().signal,
+      sourceId: 'trail', formatName: 'cloudtrail', format: cloudtrailFormat,
+      getter: singleBucketGetter(bucket), sink, checkpoint: new LedgerCheckpoint(store, 'trail', () => PREFIX, 5, clock),
+      throttle: new TokenBucket(0, clock), clock, log: silentLogger, signal: new AbortController().signal,
     };
     store.openSource('trail', 'scope', null, Date.now());
     sink.failAfterWrites = 2;
     let failure: unknown;
     await pullObject(context, info).catch((error: unknown) => (failure = error));
     expect(failure).to.be.instanceOf(SinkError);
-    expect(store.ledger('trail', [objectKey]).get(objectKey)).to.include({ status: 'in_progress', events: 1000 });
+    expect(store.ledger('trail', 'fake-bucket', [objectKey]).get(objectKey)).to.include({ status: 'in_progress', events: 1000 });
     sink.failAfterWrites = Infinity;
     const outcome = await pullObject(context, info);
     expect(outcome.events).to.equal(1200);
@@ -132,7 +136,7 @@ describe('the poll and the object path, with fakes', () => {
     expect(first.repeats).to.deep.equal([false, false, true, false]);
     // 'b' is on its way in the first batch: a second object may not deliver it too.
     expect(dedup.claim(['b', 'c'], 1000).repeats).to.deep.equal([true, false]);
-    store.recordProgress('trail', 'k', { events: 0, badLines: 0, duplicates: 0, dedupKeys: ['a'] }, 1000);
+    store.recordProgress('trail', { bucket: 'fake-bucket', key: 'k' }, { events: 0, badLines: 0, duplicates: 0, dedupKeys: ['a'] }, 1000);
     dedup.release(['a', 'b', 'c']);
     expect(dedup.claim(['a', 'b'], 2000).repeats).to.deep.equal([true, false]);
     // Past the window, a committed key is new again.

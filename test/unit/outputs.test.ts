@@ -6,7 +6,7 @@ import { shapeFor, readBulkResponse } from '../../src/sinks/http-shapes.js';
 import { compileTemplate } from '../../src/sinks/template.js';
 import { collectorSchema, httpOutputSchema, sourceSchema, syslogOutputSchema } from '../../src/config/schema.js';
 import { sourceNamer } from '../../src/poll/identifier.js';
-import { EnvelopeWriter } from '../../src/poll/envelope.js';
+import { EnvelopeWriter } from '../../src/pipeline/envelope.js';
 import type { OutputRecord } from '../../src/sinks/types.js';
 
 const record = (overrides: Partial<OutputRecord> = {}): OutputRecord => {

@@ -5,7 +5,7 @@ import { parseDuration } from '../../src/util/duration.js';
 import { TokenBucket } from '../../src/throttle/token-bucket.js';
 import { SettledKeyWalker } from '../../src/poll/settle.js';
 import { skipReason } from '../../src/poll/skip-rules.js';
-import { eventId, EnvelopeWriter } from '../../src/poll/envelope.js';
+import { eventId, EnvelopeWriter } from '../../src/pipeline/envelope.js';
 import { FileSink } from '../../src/sinks/file.js';
 import { IntervalSchedule } from '../../src/schedule/schedule.js';
 import { createLogger, registerSecret } from '../../src/log/logger.js';

@@ -4,18 +4,18 @@
  * and a retry resumes after what was delivered.
  */
 import type { Readable } from 'node:stream';
-import type { ObjectInfo, S3Getter } from '../aws/types.js';
+import type { ObjectGetter, ObjectRef } from '../aws/types.js';
 import type { Format } from '../formats/types.js';
 import type { OutputRecord, Sink } from '../sinks/types.js';
-import type { Store } from '../state/types.js';
 import type { TokenBucket } from '../throttle/token-bucket.js';
+import type { Checkpoint } from './checkpoint.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import { decode } from '../formats/decode.js';
 import { EnvelopeWriter } from './envelope.js';
 import type { Deduplicator } from './dedup.js';
 import { classifyS3Error } from '../aws/classify.js';
-import { ObjectDataError, S3PullError, isAbortError } from '../util/errors.js';
+import { S3PullError, isAbortError } from '../util/errors.js';
 
 export const BATCH_EVENTS = 500;
 const BATCH_BYTES = 1024 * 1024;
@@ -26,13 +26,11 @@ export interface PullContext {
   sourceId: string;
   /** The event source name for an object's key (identifier_pattern), the source id by default. */
   sourceNameFor?: (key: string) => string;
-  bucket: string;
-  partition: string;
   formatName: string;
   format: Format;
-  getter: S3Getter;
+  getter: ObjectGetter;
   sink: Sink;
-  store: Store;
+  checkpoint: Checkpoint;
   throttle: TokenBucket;
   clock: Clock;
   log: Logger;
@@ -48,9 +46,9 @@ export interface PullOutcome {
   duplicates: number;
 }
 
-export async function pullObject(context: PullContext, object: ObjectInfo): Promise<PullOutcome> {
-  const { store, sourceId, clock } = context;
-  const row = store.beginObject(sourceId, context.partition, object, clock.now());
+export async function pullObject(context: PullContext, object: ObjectRef): Promise<PullOutcome> {
+  const { checkpoint, sourceId, clock } = context;
+  const row = checkpoint.begin(object);
   // Items already delivered by an earlier attempt (events and bad lines both hold a position).
   const resumeFrom = row.events + row.badLines + row.duplicates;
   const log = context.log.child({ key: object.key });
@@ -65,7 +63,7 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
   let body: Readable | undefined;
   try {
     // Only the listed version: progress recorded for it must never be applied to other bytes.
-    const fetched = await context.getter.get(object.key, context.signal, object.etag || undefined);
+    const fetched = await context.getter.get(object, context.signal);
     body = fetched.body;
     // The listing's ETag names the version we planned; a rewritten object starts over.
     const etag = fetched.etag || object.etag;
@@ -73,7 +71,7 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
     const envelope = new EnvelopeWriter({
       sourceId,
       source: context.sourceNameFor?.(object.key) ?? sourceId,
-      bucket: context.bucket,
+      bucket: object.bucket,
       key: object.key,
       etag,
       format: context.formatName,
@@ -101,7 +99,7 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
       events += deliver.length;
       badLines += batchBad;
       duplicates += batchDuplicates;
-      store.recordProgress(sourceId, object.key, { events, badLines, duplicates, dedupKeys: batchKeys }, clock.now());
+      checkpoint.progress(object, { events, badLines, duplicates, dedupKeys: batchKeys });
       dedup?.release(batchKeys);
       context.onEvents?.(deliver.length);
       batch = [];
@@ -142,27 +140,21 @@ export async function pullObject(context: PullContext, object: ObjectInfo): Prom
       if (batch.length >= BATCH_EVENTS || batchBytes >= BATCH_BYTES) await flush();
     }
     await flush();
-    store.completeObject(sourceId, object.key, { events, badLines, duplicates }, clock.now());
+    checkpoint.complete(object, { events, badLines, duplicates });
     if (badLines > BAD_LINES_LOGGED) log.warn('bad lines skipped', { count: badLines });
     if (duplicates > 0) log.debug('repeated events dropped', { count: duplicates });
     return { events, badLines, duplicates };
   } catch (error) {
     // Keys of a batch that was not committed were not delivered: a retry may deliver them.
     dedup?.release(batchKeys);
-    throw classifyReadError(error, context.bucket, object.key);
+    throw classifyReadError(error, object);
   } finally {
     body?.destroy();
   }
 }
 
-const ZLIB_CODES = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_STREAM_ERROR', 'ERR_INVALID_STATE']);
-
-function classifyReadError(error: unknown, bucket: string, key: string): unknown {
-  if (error instanceof S3PullError) return error;
-  if (isAbortError(error)) return error;
-  const code = (error as { code?: string }).code;
-  if (code && ZLIB_CODES.has(code)) {
-    return new ObjectDataError(`${key}: not a valid gzip stream (${(error as Error).message})`, { cause: error, context: { bucket, key } });
-  }
-  return classifyS3Error(error, 'get', { bucket, key });
+/** Decoding names its own errors (formats/decode.ts); what is left came from reading S3. */
+function classifyReadError(error: unknown, object: ObjectRef): unknown {
+  if (error instanceof S3PullError || isAbortError(error)) return error;
+  return classifyS3Error(error, 'get', { bucket: object.bucket, key: object.key });
 }

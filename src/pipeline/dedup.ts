@@ -1,4 +1,4 @@
-import type { Store } from '../state/types.js';
+import type { DedupStore } from '../state/types.js';
 
 /**
  * Drops repeats of an event within a window (CloudTrail delivers global service events more than
@@ -11,7 +11,7 @@ export class Deduplicator {
   private readonly inFlight = new Set<string>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: DedupStore,
     private readonly sourceId: string,
     readonly windowMs: number,
   ) {}
