@@ -45,6 +45,13 @@ export function registerSources(program: Command): void {
               process.stdout.write(`  ${s.id}: ${partition.prefix || '/'}  marker ${partition.settledKey ? shortMarker(partition.settledKey, partition.prefix, room) : '(beginning)'}  lag ${lag}\n`);
             }
           }
+          if (s.queue) {
+            const q = s.queue;
+            const seen = q.checked ? `as of ${ago(q.checked, now)}` : 'not read yet (the service reads it every minute)';
+            process.stdout.write(
+              `  ${s.id}: queue ${q.url}: ${q.messages ?? '-'} waiting, ${q.inFlight ?? '-'} in flight, oldest received ${q.oldestMessageAgeSeconds === null ? '-' : humanSeconds(q.oldestMessageAgeSeconds)} old (${seen})\n`,
+            );
+          }
           if (s.lastPollError) process.stdout.write(`  ${s.id}: last error: ${s.lastPollError}\n`);
           if (s.pendingReset) process.stdout.write(`  ${s.id}: marker reset pending (${JSON.stringify(s.pendingReset)}), applied at the next poll\n`);
         }

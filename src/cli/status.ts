@@ -25,6 +25,9 @@ export interface SourceStatus {
   /** Age of the newest delivered object, in seconds. */
   lagSeconds: number | null;
   pendingReset: SourceRow['resetRequest'];
+  collection: 'prefix' | 'sqs';
+  /** SQS sources: the queue as the service last saw it (approximate, as SQS counts). */
+  queue: { url: string; messages: number | null; inFlight: number | null; oldestMessageAgeSeconds: number | null; checked: string | null } | null;
 }
 
 export function sourceStatus(source: LoadedSource, store: Store | undefined, nowMs: number): SourceStatus {
@@ -52,6 +55,17 @@ export function sourceStatus(source: LoadedSource, store: Store | undefined, now
     duplicates: row?.duplicates ?? 0,
     lagSeconds: newest > 0 ? Math.round((nowMs - newest) / 1000) : null,
     pendingReset: row?.resetRequest ?? null,
+    collection: source.collection.type,
+    queue:
+      source.collection.type === 'sqs'
+        ? {
+            url: source.collection.queue_url,
+            messages: row?.queue?.messages ?? null,
+            inFlight: row?.queue?.inFlight ?? null,
+            oldestMessageAgeSeconds: row?.queue?.oldestSentMs ? Math.round(((row.queue.checkedMs ?? nowMs) - row.queue.oldestSentMs) / 1000) : null,
+            checked: iso(row?.queue?.checkedMs),
+          }
+        : null,
   };
 }
 

@@ -21,6 +21,9 @@ export function pollSummary(results: PollResult[]): string {
   ]);
   let text = table(['SOURCE', 'STATUS', 'OBJECTS', 'EVENTS', 'BAD LINES', 'REPEATS', 'SKIPPED', 'RETRYING', 'FAILED'], rows);
   for (const result of results) {
+    if (result.messages) {
+      text += `  ${result.sourceId}: ${result.messages.received} message(s) received, ${result.messages.deleted} deleted, ${result.messages.returned} returned to the queue for a later try\n`;
+    }
     for (const error of result.errors.slice(0, 5)) text += `  ${result.sourceId}: ${error}\n`;
     if (result.errors.length > 5) text += `  ${result.sourceId}: … and ${result.errors.length - 5} more (see the log)\n`;
   }

@@ -5,7 +5,11 @@
  */
 import type { Command } from 'commander';
 import { findSource, loadConfigOrExplain, ExitCode, type GlobalOptions } from './context.js';
-import { defaultBucketFactory } from '../service/collector.js';
+import { defaultBucketFactory, defaultQueueFactory } from '../service/collector.js';
+import { S3Clients } from '../aws/s3-clients.js';
+import { s3BucketOptionsFor } from '../aws/s3-bucket.js';
+import { parseNotification } from '../queue/notifications.js';
+import type { LoadedSource } from '../config/load.js';
 import { formatFor } from '../formats/index.js';
 import { sourceNamer } from '../poll/identifier.js';
 import { compileKeyPattern } from '../util/key-pattern.js';
@@ -17,7 +21,7 @@ import { createSink } from '../sinks/index.js';
 import { secretsOf } from '../aws/credentials.js';
 import { fetchChain } from '../net/trust.js';
 import { S3PullError, errorMessage } from '../util/errors.js';
-import type { ObjectInfo } from '../aws/types.js';
+import type { ObjectInfo, ObjectRef, S3Getter } from '../aws/types.js';
 
 const LIST_PAGES = 10;
 const SKEW_WARNING_MS = 5 * 60_000;
@@ -26,7 +30,7 @@ export function registerTest(program: Command): void {
   program
     .command('test')
     .argument('<source>', 'source id')
-    .description('check a source end to end and say what to fix: credentials, region, listing, one object read and parsed, and the output reachable; exits 0 only when all pass')
+    .description('check a source end to end and say what to fix: credentials, region, listing (or, for an SQS source, the queue and one receive handed straight back), one object read and parsed, and the output reachable; exits 0 only when all pass')
     .action(async (id: string, _options: unknown, command: Command) => {
       const config = loadConfigOrExplain(command.optsWithGlobals<GlobalOptions>());
       const source = findSource(config, id);
@@ -44,7 +48,15 @@ export function registerTest(program: Command): void {
       };
 
       try {
-        say(true, 'config', `${source.file}: s3://${source.bucket}/${source.prefix} (${source.format}, region ${source.region}${source.proxy === 'none' ? '' : `, proxy ${new URL(source.proxy.url).host}`})`);
+        const proxyText = source.proxy === 'none' ? '' : `, proxy ${new URL(source.proxy.url).host}`;
+        if (source.collection.type === 'sqs') {
+          say(true, 'config', `${source.file}: queue ${source.collection.queue_url} (${source.format}${source.bucket ? `, reconcile s3://${source.bucket}/${source.prefix}` : ''}${proxyText})`);
+          if (!(await testQueue(source, config.trust.ca, say, signal))) failed = true;
+          // Without a bucket of its own (no reconcile) there is nothing to list.
+          if (!source.bucket) throw new ExitCode(failed ? 1 : 0);
+        } else {
+          say(true, 'config', `${source.file}: s3://${source.bucket}/${source.prefix} (${source.format}, region ${source.region}${proxyText})`);
+        }
 
         try {
           const identity = await bucket.whoAmI(signal);
@@ -159,6 +171,64 @@ export function registerTest(program: Command): void {
       process.stdout.write(failed ? `\n${source.id}: not working yet; fix what FAIL says and run s3pull test ${source.id} again\n` : `\n${source.id}: all checks passed\n`);
       if (failed) throw new ExitCode(1);
     });
+}
+
+/**
+ * The queue of an SQS source: its credentials and attributes, then one receive whose messages
+ * are handed straight back (visibility 0), and one announced object read and parsed.
+ */
+async function testQueue(source: LoadedSource, ca: string[] | undefined, say: (ok: boolean | 'warn', step: string, text: string) => void, signal: AbortSignal): Promise<boolean> {
+  if (source.collection.type !== 'sqs') return true;
+  if (source.collection.auth) for (const secret of secretsOf(source.collection.auth)) registerSecret(secret);
+  const queue = defaultQueueFactory(source, ca);
+  const clients = new S3Clients(s3BucketOptionsFor(source, ca));
+  try {
+    let attributes;
+    try {
+      attributes = await queue.attributes(signal);
+    } catch (error) {
+      say(false, 'queue', errorMessage(error));
+      return false;
+    }
+    const visibilityS = source.collection.visibility_timeout / 1000;
+    const redrive = attributes.redrive
+      ? `redrive to ${attributes.redrive.deadLetterTargetArn} after ${attributes.redrive.maxReceiveCount} receives`
+      : 'no redrive policy: a message s3pull cannot read stays until the queue drops it (set one, or dead_letter_queue_url)';
+    say(attributes.redrive || source.collection.dead_letter_queue_url ? true : 'warn', 'queue', `${source.collection.auth?.type ?? source.auth.type} credentials work; ${attributes.messages} message(s) waiting, ${attributes.messagesInFlight} in flight; the queue's visibility timeout is ${attributes.visibilityTimeoutS} s (s3pull asks for ${visibilityS} s and extends it); ${redrive}`);
+    let messages;
+    try {
+      messages = await queue.receive(10, 1, 30, signal);
+    } catch (error) {
+      say(false, 'receive', errorMessage(error));
+      return false;
+    }
+    // What was seen goes back at once: a test must not hold messages from the service.
+    await Promise.all(messages.map((message) => queue.changeVisibility(message.receiptHandle, 0).catch(() => {})));
+    const announced = messages.map((message) => ({ message, note: parseNotification(message.body) }));
+    const shapes = announced.map(({ note }) => (note.kind === 'objects' ? `${note.shape} (${note.objects.length} object(s))` : note.kind === 'unknown' ? `not understood: ${note.reason}` : note.kind));
+    say(true, 'receive', messages.length === 0 ? 'the queue is empty now (nothing to read)' : `${messages.length} message(s), handed back at once: ${shapes.join('; ')}`);
+    const first = announced.flatMap(({ note }) => (note.kind === 'objects' ? note.objects : []))[0];
+    if (!first) return true;
+    try {
+      const preview = await previewObject(singleGetterFor(clients, first), { key: first.key, etag: first.etag, size: first.size, lastModified: first.lastModified }, formatFor(source), { sourceId: source.id, source: sourceNamer(source), bucket: first.bucket, format: source.format }, signal);
+      if (preview.events === 0) {
+        say(false, 'read', `s3://${first.bucket}/${first.key}: no events; is format ${source.format} right for these objects?`);
+        return false;
+      }
+      say(true, 'read', `s3://${first.bucket}/${first.key}: ${preview.events} event(s); the first, as it would be delivered:\n${preview.firstLine!.length > 2000 ? `${preview.firstLine!.slice(0, 2000)}…` : preview.firstLine}`);
+      return true;
+    } catch (error) {
+      say(false, 'read', errorMessage(error));
+      return false;
+    }
+  } finally {
+    queue.destroy();
+    clients.destroy();
+  }
+}
+
+function singleGetterFor(clients: S3Clients, object: ObjectRef): S3Getter {
+  return { get: (key, signal) => clients.get({ ...object, key }, signal) };
 }
 
 /** For an untrusted certificate: what the server presents, so the operator can check and trust it. */

@@ -208,7 +208,7 @@ function validate<S extends z.ZodType>(
       issue.code === 'unrecognized_keys'
         ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (check the spelling; see the configuration reference)`
         : value === 'missing'
-          ? 'is required'
+          ? issue.code === 'custom' ? issue.message : 'is required'
           : issue.message;
     if (issue.code === 'unrecognized_keys') {
       const line = yaml.lineOf?.(at, issue.keys[0]);

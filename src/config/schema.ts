@@ -151,11 +151,51 @@ const dedupSchema = z.union([
   z.strictObject({ window: duration('window', MINUTE_MS).default(86_400_000) }),
 ]);
 
+const SQS_QUEUE_URL = /^https?:\/\/[^/]+\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
+
+/** JSA's "S3 Collection Method": by prefix (listing, the default) or by SQS event notifications. */
+const prefixCollection = z.strictObject({ type: z.literal('prefix') });
+
+const sqsCollection = z
+  .strictObject({
+    type: z.literal('sqs'),
+    /** The queue S3 (or SNS, or EventBridge) sends notifications to; its region comes from the URL. */
+    queue_url: z.string().regex(SQS_QUEUE_URL, 'must be a queue URL such as https://sqs.us-east-1.amazonaws.com/111122223333/s3pull-trail'),
+    /** The queue's region, where the URL does not name one (a VPC endpoint, a local queue); the source's region by default. */
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1').optional(),
+    /** SQS endpoint (a VPC endpoint, or a local one in tests); AWS's own for the region by default. */
+    endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    /** Credentials for the queue, when they are not the bucket's (the source's auth by default). */
+    auth: authSchema.optional(),
+    /** Long poll: how long one receive waits for messages (0 to 20 s). */
+    wait_time: duration('wait_time', 0).default(20_000),
+    max_messages: z.number().int().min(1).max(10).default(10),
+    /** How long a received message stays hidden from other consumers; extended at half of it while its objects are pulled. */
+    visibility_timeout: duration('visibility_timeout', 10_000).default(300_000),
+    /** Messages worked on at once (their objects share the source's concurrency). */
+    workers: z.number().int().min(1).max(100).default(10),
+    /** Only objects of these buckets are pulled; others are deleted from the queue and counted. */
+    buckets: z.array(bucketName).min(1).optional(),
+    /** Also list the prefix this often, with the marker and ledger, for objects no notification announced. */
+    reconcile: duration('reconcile', MINUTE_MS).optional(),
+    /** Messages s3pull cannot read are moved here (and deleted); without it they stay for the queue's redrive policy. */
+    dead_letter_queue_url: z.string().regex(SQS_QUEUE_URL, 'must be a queue URL').optional(),
+  })
+  .superRefine((collection, ctx) => {
+    if (collection.wait_time > 20_000) ctx.addIssue({ code: 'custom', path: ['wait_time'], message: 'must be at most 20s (the longest SQS long poll)' });
+    if (collection.visibility_timeout > 43_200_000) ctx.addIssue({ code: 'custom', path: ['visibility_timeout'], message: 'must be at most 12h (the longest SQS visibility timeout)' });
+    if (collection.wait_time % 1000 !== 0) ctx.addIssue({ code: 'custom', path: ['wait_time'], message: 'must be whole seconds' });
+  });
+
+const collectionSchema = z.discriminatedUnion('type', [prefixCollection, sqsCollection], { error: 'type must be prefix or sqs' });
+
 export const sourceSchema = z
   .strictObject({
     id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be letters, digits, ".", "_" or "-" (at most 128)'),
     enabled: z.boolean().default(true),
-    bucket: bucketName,
+    collection: collectionSchema.default({ type: 'prefix' }),
+    /** The bucket to list; for an SQS source, the buckets come from the messages (and this is the one reconcile lists). */
+    bucket: bucketName.optional(),
     prefix,
     region: z.string().regex(/^([a-z]{2}(-[a-z]+)+-\d+|auto)$/, 'must be an AWS region such as us-east-1, or auto'),
     use_fips: z.boolean().default(false),
@@ -206,12 +246,17 @@ export const sourceSchema = z
         }
       }
     }
+    if (source.bucket === undefined && (source.collection.type === 'prefix' || source.collection.reconcile !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['bucket'], message: source.collection.type === 'prefix' ? 'is required (the bucket to list)' : 'is required for collection.reconcile (the bucket to list)' });
+    }
     if (source.recurrence !== undefined && source.schedule !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'set either recurrence or schedule, not both' });
     }
   })
   .transform((source) => ({
     ...source,
+    // Checked above: only an SQS source without reconcile has no bucket of its own.
+    bucket: source.bucket ?? '',
     csv: source.format === 'csv' ? (source.csv ?? { delimiter: ',' }) : source.csv,
     // JSA's recurrence has no default; five minutes is InsightIDR's usual refresh rate.
     recurrence: source.schedule === undefined ? (source.recurrence ?? 300_000) : undefined,
@@ -347,6 +392,8 @@ export type OutputConfig = CollectorConfig['output'];
 export type SyslogOutputConfig = z.output<typeof syslogOutputSchema>;
 export type HttpOutputConfig = z.output<typeof httpOutputSchema>;
 export type AuthConfig = SourceConfig['auth'];
+export type CollectionConfig = SourceConfig['collection'];
+export type SqsCollectionConfig = Extract<CollectionConfig, { type: 'sqs' }>;
 export type StartConfig = SourceConfig['start'];
 export type ProxyServerConfig = z.output<typeof proxyServerSchema>;
 export type FormatName = (typeof FORMAT_NAMES)[number];

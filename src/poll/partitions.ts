@@ -51,6 +51,9 @@ async function hasUnpaddedDates(lister: S3Lister, year: string, signal: AbortSig
 }
 
 /** The scope of a source's state: when it changes, the state is cleared (JSA's prefix rule). */
-export function scopeOf(source: Pick<SourceConfig, 'endpoint' | 'bucket' | 'prefix'>): string {
+export function scopeOf(source: Pick<SourceConfig, 'endpoint' | 'bucket' | 'prefix' | 'collection'>): string {
+  // An SQS source with a bucket shares the prefix source's scope: switching modes keeps the
+  // marker and the ledger, so nothing is pulled twice.
+  if (source.collection.type === 'sqs' && source.bucket === '') return JSON.stringify({ queue: source.collection.queue_url });
   return JSON.stringify({ endpoint: source.endpoint ?? 'aws', bucket: source.bucket, prefix: source.prefix });
 }

@@ -38,8 +38,13 @@ export interface PollDependencies {
   log: Logger;
   /** One per source, kept across polls so that the rate holds across poll boundaries. */
   throttle?: TokenBucket;
-  /** Keys being pulled right now, for the log of a shutdown that had to abandon them. */
+  /**
+   * Objects being pulled right now (s3:// URLs), for the log of a shutdown that had to abandon
+   * them; one that another runner of the source is pulling is left to it.
+   */
   inFlight?: Set<string>;
+  /** Objects younger than this are left for now (an SQS source's reconcile leaves them to their notification). */
+  youngestMs?: number;
 }
 
 export interface PollObserver {
@@ -66,6 +71,8 @@ export interface PollResult {
   errors: string[];
   /** Set when the poll found something the whole service must stop for (the state file replaced). */
   fatal?: string;
+  /** SQS sources: the messages received, deleted, and returned to the queue for a later try. */
+  messages?: { received: number; deleted: number; returned: number };
 }
 
 export async function pollSource(
@@ -247,6 +254,8 @@ export async function pollSource(
             continue;
           }
           if (row && !due(row, nowMs)) continue;
+          if (deps.inFlight?.has(`s3://${object.bucket}/${object.key}`)) continue;
+          if (deps.youngestMs !== undefined && object.lastModified.getTime() > nowMs - deps.youngestMs) continue;
           toPull.push(object);
         }
         for (const [reason, objects] of skipped) {

@@ -106,4 +106,11 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX objects_by_status ON objects (source_id, status);
   CREATE INDEX objects_by_partition ON objects (source_id, partition, status);
   `,
+  // 7: what the queue of an SQS source looked like when it was last asked.
+  `
+  ALTER TABLE sources ADD COLUMN queue_messages INTEGER;
+  ALTER TABLE sources ADD COLUMN queue_in_flight INTEGER;
+  ALTER TABLE sources ADD COLUMN queue_oldest_sent_ms INTEGER;
+  ALTER TABLE sources ADD COLUMN queue_checked_ms INTEGER;
+  `,
 ];

@@ -40,6 +40,16 @@ export interface SourceRow {
   events: number;
   badLines: number;
   duplicates: number;
+  /** SQS sources: the queue as last seen (approximate, as SQS counts). */
+  queue: QueueStats | null;
+}
+
+export interface QueueStats {
+  messages: number;
+  inFlight: number;
+  /** When the oldest message this consumer has received lately was sent. */
+  oldestSentMs: number | null;
+  checkedMs: number;
 }
 
 /** What has been delivered of one object, committed together with the dedup keys of those events. */
@@ -83,6 +93,7 @@ export interface SourceStateStore {
   recordPollStart(sourceId: string, nowMs: number): void;
   recordPollEnd(sourceId: string, status: string, error: string | null, nowMs: number): void;
   recordNextPoll(sourceId: string, nextMs: number | null): void;
+  recordQueueStats(sourceId: string, stats: QueueStats): void;
 }
 
 /** The markers: one settled key per partition of a prefix source. */

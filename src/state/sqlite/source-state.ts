@@ -1,4 +1,4 @@
-import type { OpenSourceResult, ResetRequest, SourceRow, SourceStateStore } from '../types.js';
+import type { OpenSourceResult, QueueStats, ResetRequest, SourceRow, SourceStateStore } from '../types.js';
 import { UnknownSourceError } from '../../util/errors.js';
 import type { Connection } from './connection.js';
 
@@ -20,6 +20,10 @@ interface SourceRecord {
   events: number;
   bad_lines: number;
   duplicates: number;
+  queue_messages: number | null;
+  queue_in_flight: number | null;
+  queue_oldest_sent_ms: number | null;
+  queue_checked_ms: number | null;
 }
 
 function toSourceRow(record: SourceRecord): SourceRow {
@@ -41,6 +45,10 @@ function toSourceRow(record: SourceRecord): SourceRow {
     events: record.events,
     badLines: record.bad_lines,
     duplicates: record.duplicates,
+    queue:
+      record.queue_checked_ms === null
+        ? null
+        : { messages: record.queue_messages ?? 0, inFlight: record.queue_in_flight ?? 0, oldestSentMs: record.queue_oldest_sent_ms, checkedMs: record.queue_checked_ms },
   };
 }
 
@@ -119,6 +127,14 @@ export class SqliteSourceStateStore implements SourceStateStore {
   recordPollEnd(sourceId: string, status: string, error: string | null, nowMs: number): void {
     this.conn.run(() =>
       this.conn.statement('UPDATE sources SET last_poll_end_ms = ?, last_poll_status = ?, last_poll_error = ? WHERE source_id = ?').run(nowMs, status, error, sourceId),
+    );
+  }
+
+  recordQueueStats(sourceId: string, stats: QueueStats): void {
+    this.conn.run(() =>
+      this.conn
+        .statement('UPDATE sources SET queue_messages = ?, queue_in_flight = ?, queue_oldest_sent_ms = ?, queue_checked_ms = ? WHERE source_id = ?')
+        .run(stats.messages, stats.inFlight, stats.oldestSentMs, stats.checkedMs, sourceId),
     );
   }
 

@@ -1,0 +1,307 @@
+/**
+ * One runner per collection mode, behind one interface: the scheduled poll of a prefix, and the
+ * continuous receive of an SQS queue (with its optional reconcile listing). The collector holds
+ * one per source and knows nothing else of the modes.
+ */
+import type { LoadedSource } from '../config/load.js';
+import type { S3Bucket } from '../aws/types.js';
+import type { S3Clients } from '../aws/s3-clients.js';
+import type { SqsQueue } from '../aws/sqs-queue.js';
+import type { Sink } from '../sinks/types.js';
+import type { Store } from '../state/types.js';
+import type { Logger } from '../log/logger.js';
+import type { Clock } from '../util/clock.js';
+import { TokenBucket } from '../throttle/token-bucket.js';
+import { scheduleFor, type Schedule } from '../schedule/schedule.js';
+import { pollSource, type PollObserver, type PollResult } from '../poll/poll-source.js';
+import { QueueSource, type QueueRunResult } from '../queue/queue-source.js';
+import { S3PullError, StateError, errorMessage } from '../util/errors.js';
+
+export interface RunnerContext {
+  store: Store;
+  /** The output in effect now (it may be swapped on reload). */
+  sink: () => Sink;
+  log: Logger;
+  clock: Clock;
+  onFinished?: (result: PollResult) => void;
+}
+
+export interface SourceRunner {
+  readonly source: LoadedSource;
+  /** Runs on the source's schedule (a poll) or continuously (a queue). */
+  start(): void;
+  /** One run now: a poll, or a queue drained until a receive finds it empty. */
+  runOnce(observer?: PollObserver): Promise<PollResult>;
+  /** Stops scheduling and lets the work in flight checkpoint at its next batch. */
+  stop(): Promise<void>;
+  /** Waits for the run in flight, if any (a poll); a queue runner is restarted instead. */
+  readonly continuous: boolean;
+  idle(): Promise<void>;
+  /** The objects being pulled now, as s3:// URLs. */
+  inFlight(): string[];
+  nextRunMs(): number | null;
+  destroy(): void;
+}
+
+function failedResult(source: LoadedSource, error: unknown, log: Logger): PollResult {
+  // A bug or a broken state file in one source must not stop the others.
+  const known = error instanceof S3PullError;
+  log.error(known ? 'poll failed' : 'poll crashed', { source: source.id, error: errorMessage(error) });
+  return {
+    ...(error instanceof StateError && error.code === 'STATE_REPLACED' ? { fatal: error.message } : {}),
+    sourceId: source.id,
+    status: 'failed',
+    objectsDone: 0,
+    objectsFailed: 0,
+    objectsRetrying: 0,
+    objectsSkipped: 0,
+    events: 0,
+    badLines: 0,
+    duplicates: 0,
+    errors: [errorMessage(error)],
+  };
+}
+
+/** Collection by prefix: a poll on the source's schedule, never two at once. */
+export class PollRunner implements SourceRunner {
+  readonly continuous = false;
+  private schedule?: Schedule;
+  private controller = new AbortController();
+  private running?: Promise<PollResult>;
+  private readonly keys = new Set<string>();
+  private readonly throttle: TokenBucket;
+
+  constructor(
+    readonly source: LoadedSource,
+    private readonly bucket: S3Bucket,
+    private readonly clients: S3Clients | undefined,
+    private readonly context: RunnerContext,
+  ) {
+    this.throttle = new TokenBucket(source.eps_throttle, context.clock);
+  }
+
+  start(): void {
+    if (!this.source.enabled) return;
+    this.schedule = scheduleFor(this.source);
+    this.schedule.start(async () => {
+      await this.runOnce();
+      this.context.store.recordNextPoll(this.source.id, this.schedule?.nextRunMs() ?? null);
+    });
+    this.context.log.info('source scheduled', { source: this.source.id, schedule: this.schedule.description });
+  }
+
+  async runOnce(observer: PollObserver = {}): Promise<PollResult> {
+    if (this.running) return this.running;
+    const deps = {
+      store: this.context.store,
+      sink: this.context.sink(),
+      bucket: this.bucket,
+      ...(this.clients ? { getter: this.clients } : {}),
+      clock: this.context.clock,
+      log: this.context.log,
+      throttle: this.throttle,
+      inFlight: this.keys,
+    };
+    this.running = pollSource(this.source, deps, this.controller.signal, observer)
+      .catch((error: unknown) => failedResult(this.source, error, this.context.log))
+      .finally(() => {
+        this.running = undefined;
+      });
+    const result = await this.running;
+    this.context.onFinished?.(result);
+    return result;
+  }
+
+  async stop(): Promise<void> {
+    this.schedule?.stop();
+    this.controller.abort();
+    await this.running?.catch(() => {});
+    if (this.schedule) this.context.store.recordNextPoll(this.source.id, null);
+  }
+
+  async idle(): Promise<void> {
+    await this.running?.catch(() => {});
+  }
+
+  inFlight(): string[] {
+    return [...this.keys];
+  }
+
+  nextRunMs(): number | null {
+    return this.schedule?.nextRunMs() ?? null;
+  }
+
+  destroy(): void {
+    this.bucket.destroy();
+    this.clients?.destroy();
+  }
+}
+
+/** How long after its LastModified reconcile leaves an object to its notification. */
+export const RECONCILE_GRACE_MS = 15 * 60_000;
+
+/**
+ * Collection by SQS notification: receives continuously while started; with `reconcile`, also
+ * polls the prefix on that interval, sharing the objects in flight so that an object announced
+ * and listed at once is pulled once.
+ */
+export class QueueRunner implements SourceRunner {
+  readonly continuous = true;
+  private controller = new AbortController();
+  private receiving?: Promise<QueueRunResult>;
+  private reconcile?: Schedule;
+  private reconciling?: Promise<PollResult>;
+  private readonly keys = new Set<string>();
+  private readonly throttle: TokenBucket;
+
+  constructor(
+    readonly source: LoadedSource,
+    private readonly queue: SqsQueue,
+    private readonly clients: S3Clients,
+    private readonly bucket: S3Bucket | undefined,
+    private readonly context: RunnerContext,
+  ) {
+    this.throttle = new TokenBucket(source.eps_throttle, context.clock);
+  }
+
+  private get collection() {
+    if (this.source.collection.type !== 'sqs') throw new Error('not an SQS source');
+    return this.source.collection;
+  }
+
+  start(): void {
+    if (!this.source.enabled) return;
+    this.controller = new AbortController();
+    this.receiving = this.receive({}).then((result) => {
+      this.receiving = undefined;
+      return result;
+    });
+    this.context.log.info('source receiving', { source: this.source.id, queue: this.collection.queue_url, ...(this.collection.reconcile ? { reconcile_every_s: this.collection.reconcile / 1000 } : {}) });
+    if (this.collection.reconcile && this.bucket) {
+      this.reconcile = scheduleFor({ recurrence: this.collection.reconcile, schedule: undefined });
+      this.reconcile.start(async () => {
+        await this.reconcileOnce();
+      });
+    }
+  }
+
+  private async receive(options: { untilEmpty?: boolean }): Promise<QueueRunResult> {
+    const source = new QueueSource(this.source, {
+      store: this.context.store,
+      sink: this.context.sink(),
+      queue: this.queue,
+      getter: this.clients,
+      clock: this.context.clock,
+      log: this.context.log,
+      throttle: this.throttle,
+      inFlight: this.keys,
+    });
+    let result: QueueRunResult;
+    try {
+      result = await source.run(this.controller.signal, options);
+    } catch (error) {
+      const failed = failedResult(this.source, error, this.context.log);
+      result = { sourceId: this.source.id, status: 'failed', stats: emptyStats(), errors: failed.errors, ...(failed.fatal ? { fatal: failed.fatal } : {}) };
+    }
+    this.context.onFinished?.(asPollResult(result));
+    return result;
+  }
+
+  private async reconcileOnce(observer: PollObserver = {}): Promise<PollResult> {
+    if (!this.bucket) return asPollResult({ sourceId: this.source.id, status: 'ok', stats: emptyStats(), errors: [] });
+    if (this.reconciling) return this.reconciling;
+    this.reconciling = pollSource(
+      this.source,
+      {
+        store: this.context.store,
+        sink: this.context.sink(),
+        bucket: this.bucket,
+        getter: this.clients,
+        clock: this.context.clock,
+        log: this.context.log.child({ reconcile: true }),
+        throttle: this.throttle,
+        inFlight: this.keys,
+        youngestMs: RECONCILE_GRACE_MS,
+      },
+      this.controller.signal,
+      observer,
+    )
+      .catch((error: unknown) => failedResult(this.source, error, this.context.log))
+      .finally(() => {
+        this.reconciling = undefined;
+      });
+    const result = await this.reconciling;
+    this.context.onFinished?.(result);
+    return result;
+  }
+
+  async runOnce(observer: PollObserver = {}): Promise<PollResult> {
+    const received = asPollResult(await this.receive({ untilEmpty: true }));
+    if (!this.collection.reconcile || !this.bucket) return received;
+    const listed = await this.reconcileOnce(observer);
+    return mergeResults(received, listed);
+  }
+
+  async stop(): Promise<void> {
+    this.reconcile?.stop();
+    this.controller.abort();
+    await Promise.all([this.receiving?.catch(() => {}), this.reconciling?.catch(() => {})]);
+  }
+
+  async idle(): Promise<void> {
+    await this.reconciling?.catch(() => {});
+  }
+
+  inFlight(): string[] {
+    return [...this.keys];
+  }
+
+  nextRunMs(): number | null {
+    return this.reconcile?.nextRunMs() ?? null;
+  }
+
+  destroy(): void {
+    this.queue.destroy();
+    this.clients.destroy();
+    this.bucket?.destroy();
+  }
+}
+
+function emptyStats(): QueueRunResult['stats'] {
+  return { received: 0, deleted: 0, returned: 0, testEvents: 0, ignored: 0, unknown: 0, visibilityExtensions: 0, objectsDone: 0, objectsFailed: 0, objectsSkipped: 0, objectsRetrying: 0, events: 0, badLines: 0, duplicates: 0 };
+}
+
+export function asPollResult(result: QueueRunResult): PollResult {
+  const { stats } = result;
+  return {
+    sourceId: result.sourceId,
+    status: result.status,
+    objectsDone: stats.objectsDone,
+    objectsFailed: stats.objectsFailed,
+    objectsRetrying: stats.objectsRetrying,
+    objectsSkipped: stats.objectsSkipped,
+    events: stats.events,
+    badLines: stats.badLines,
+    duplicates: stats.duplicates,
+    errors: result.errors,
+    messages: { received: stats.received, deleted: stats.deleted, returned: stats.returned },
+    ...(result.fatal ? { fatal: result.fatal } : {}),
+  };
+}
+
+function mergeResults(a: PollResult, b: PollResult): PollResult {
+  const rank = ['ok', 'partial', 'aborted', 'busy', 'failed'] as const;
+  return {
+    ...a,
+    status: rank[Math.max(rank.indexOf(a.status), rank.indexOf(b.status))]!,
+    objectsDone: a.objectsDone + b.objectsDone,
+    objectsFailed: a.objectsFailed + b.objectsFailed,
+    objectsRetrying: a.objectsRetrying + b.objectsRetrying,
+    objectsSkipped: a.objectsSkipped + b.objectsSkipped,
+    events: a.events + b.events,
+    badLines: a.badLines + b.badLines,
+    duplicates: a.duplicates + b.duplicates,
+    errors: [...a.errors, ...b.errors],
+    ...(a.fatal || b.fatal ? { fatal: (a.fatal ?? b.fatal)! } : {}),
+  };
+}
