@@ -6,7 +6,8 @@ import { S3Client, ListObjectsV2Command, GetObjectCommand, HeadBucketCommand } f
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Readable } from 'node:stream';
-import type { AuthConfig, ProxyServerConfig } from '../config/schema.js';
+import type { AuthConfig } from './options.js';
+import type { ProxyServerConfig } from '../net/options.js';
 import { agentsFor } from '../net/proxy.js';
 import type { ObjectInfo, S3Bucket } from './types.js';
 import { classifyS3Error } from './classify.js';

@@ -11,8 +11,8 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { AuthConfig } from '../config/schema.js';
-import type { ProxyServerConfig } from '../config/schema.js';
+import type { AuthConfig } from './options.js';
+import type { ProxyServerConfig } from '../net/options.js';
 import { agentsFor } from '../net/proxy.js';
 import { credentialsFor } from './credentials.js';
 import { CredentialsError, QueueAccessError, QueueTransientError, ReceiptInvalidError, S3PullError, isAbortError } from '../util/errors.js';

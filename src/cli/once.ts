@@ -5,7 +5,7 @@ import { Collector } from '../service/collector.js';
 import { createSink } from '../sinks/index.js';
 import { systemClock } from '../util/clock.js';
 import { pollSummary } from './summary.js';
-import { onShutdownSignals } from './shutdown.js';
+import { onShutdownSignals } from '../service/shutdown.js';
 import { forceExit } from './exit.js';
 import type { PollObserver } from '../poll/poll-source.js';
 

@@ -1,4 +1,4 @@
-import type { SourceConfig } from '../config/schema.js';
+import type { FormatOptions } from './options.js';
 import type { Format } from './types.js';
 import { cloudtrailFormat } from './cloudtrail.js';
 import { vpcflowFormat } from './vpcflow.js';
@@ -16,7 +16,7 @@ import { route53resolverFormat } from './route53resolver.js';
 import { csvFormat } from './csv.js';
 import { jsonFormat } from './json.js';
 
-export type FormatConfig = Pick<SourceConfig, 'format' | 'records_path' | 'time_field' | 'csv'>;
+export type FormatConfig = Pick<FormatOptions, 'format' | 'records_path' | 'time_field' | 'csv'>;
 
 /** The format a source reads, with its options (records_path, time_field, csv). */
 export function formatFor(source: FormatConfig): Format {

@@ -13,7 +13,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
-import type { ProxyServerConfig } from '../config/schema.js';
+import type { ProxyServerConfig } from './options.js';
 import { verifiedTls } from './trust.js';
 
 export interface Agents {

@@ -1,4 +1,3 @@
-import type { SourceConfig } from '../config/schema.js';
 import type { S3Lister } from '../aws/types.js';
 import type { DiscoveredPartition } from '../state/types.js';
 import { isUnpaddedDateFolder } from './date-order.js';
@@ -51,7 +50,7 @@ async function hasUnpaddedDates(lister: S3Lister, year: string, signal: AbortSig
 }
 
 /** The scope of a source's state: when it changes, the state is cleared (JSA's prefix rule). */
-export function scopeOf(source: Pick<SourceConfig, 'endpoint' | 'bucket' | 'prefix' | 'collection'>): string {
+export function scopeOf(source: { endpoint?: string | undefined; bucket: string; prefix: string; collection: { type: 'prefix' } | { type: 'sqs'; queue_url: string } }): string {
   // An SQS source with a bucket shares the prefix source's scope: switching modes keeps the
   // marker and the ledger, so nothing is pulled twice.
   if (source.collection.type === 'sqs' && source.bucket === '') return JSON.stringify({ queue: source.collection.queue_url });

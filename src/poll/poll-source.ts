@@ -4,7 +4,7 @@
  * moves forward during a long first pull.
  */
 import { refOf, type ObjectGetter, type ObjectRef, type S3Bucket } from '../aws/types.js';
-import type { LoadedSource } from '../config/load.js';
+import type { CollectedSource } from './options.js';
 import type { Sink } from '../sinks/types.js';
 import type { LedgerRow, Store } from '../state/types.js';
 import type { Clock } from '../util/clock.js';
@@ -76,7 +76,7 @@ export interface PollResult {
 }
 
 export async function pollSource(
-  source: LoadedSource,
+  source: CollectedSource,
   deps: PollDependencies,
   signal: AbortSignal,
   observer: PollObserver = {},

@@ -8,8 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import type { ObjectGetter, ObjectRef } from '../aws/types.js';
 import type { SqsQueue, QueueMessage } from '../aws/sqs-queue.js';
-import type { LoadedSource } from '../config/load.js';
-import type { SqsCollectionConfig } from '../config/schema.js';
+import type { QueuedSource, SqsCollectionConfig } from './options.js';
 import type { Sink } from '../sinks/types.js';
 import type { Store } from '../state/types.js';
 import type { Clock } from '../util/clock.js';
@@ -99,10 +98,9 @@ export class QueueSource {
   private statsReadMs = 0;
 
   constructor(
-    private readonly source: LoadedSource,
+    private readonly source: QueuedSource,
     private readonly deps: QueueDependencies,
   ) {
-    if (source.collection.type !== 'sqs') throw new Error(`source ${source.id} does not collect by SQS`);
     this.collection = source.collection;
     this.log = deps.log.child({ source: source.id });
   }

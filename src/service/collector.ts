@@ -17,6 +17,7 @@ import { createSqsQueue, regionOfQueueUrl, type SqsQueue } from '../aws/sqs-queu
 import { secretsOf } from '../aws/credentials.js';
 import type { PollObserver, PollResult } from '../poll/poll-source.js';
 import { PollRunner, QueueRunner, type SourceRunner } from './runners.js';
+import { isQueued } from '../queue/options.js';
 
 export type BucketFactory = (source: LoadedSource, ca: string[] | undefined) => S3Bucket;
 
@@ -154,7 +155,7 @@ export class Collector {
     };
     const clients = new S3Clients(s3BucketOptionsFor(source, ca), (options) => this.bucketFactory({ ...source, bucket: options.bucket, region: options.region }, ca));
     const runner: SourceRunner =
-      source.collection.type === 'sqs'
+      isQueued(source)
         ? new QueueRunner(source, this.queueFactory(source, ca), clients, source.bucket ? this.bucketFactory(source, ca) : undefined, context)
         : new PollRunner(source, this.bucketFactory(source, ca), undefined, context);
     if (source.collection.type !== 'sqs') clients.destroy();

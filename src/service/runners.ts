@@ -15,6 +15,7 @@ import { TokenBucket } from '../throttle/token-bucket.js';
 import { scheduleFor, type Schedule } from '../schedule/schedule.js';
 import { pollSource, type PollObserver, type PollResult } from '../poll/poll-source.js';
 import { QueueSource, type QueueRunResult } from '../queue/queue-source.js';
+import type { QueuedSource } from '../queue/options.js';
 import { S3PullError, StateError, errorMessage } from '../util/errors.js';
 
 export interface RunnerContext {
@@ -155,7 +156,7 @@ export class QueueRunner implements SourceRunner {
   private readonly throttle: TokenBucket;
 
   constructor(
-    readonly source: LoadedSource,
+    readonly source: LoadedSource & QueuedSource,
     private readonly queue: SqsQueue,
     private readonly clients: S3Clients,
     private readonly bucket: S3Bucket | undefined,
@@ -165,7 +166,6 @@ export class QueueRunner implements SourceRunner {
   }
 
   private get collection() {
-    if (this.source.collection.type !== 'sqs') throw new Error('not an SQS source');
     return this.source.collection;
   }
 

@@ -1,4 +1,4 @@
-import type { OutputConfig } from '../config/schema.js';
+import type { OutputConfig } from './options.js';
 
 /** How an output is named in logs, `validate` and error messages (never with credentials). */
 export function describeOutput(output: OutputConfig): string {

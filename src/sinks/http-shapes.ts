@@ -2,7 +2,7 @@
  * Request bodies for the http output: plain NDJSON, Splunk HEC events, or the Elasticsearch bulk
  * API. Built from the envelope line by string assembly, without parsing events again.
  */
-import type { HttpOutputConfig } from '../config/schema.js';
+import type { HttpOutputConfig } from './options.js';
 import { compileTemplate } from './template.js';
 import { eventJson, type OutputRecord } from './types.js';
 

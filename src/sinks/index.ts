@@ -1,4 +1,5 @@
-import type { CollectorConfig } from '../config/schema.js';
+import type { OutputConfig } from './options.js';
+import type { ProxyServerConfig } from '../net/options.js';
 import type { TrustStore } from '../net/trust.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../util/clock.js';
@@ -11,7 +12,13 @@ import { HttpSink } from './http.js';
 import { registerSecret } from '../log/logger.js';
 
 /** Tokens and passwords of the output, so that no log line ever shows them. */
-function outputSecrets({ output, proxy }: CollectorConfig): (string | undefined)[] {
+/** What the outputs role reads of s3pull.yaml: the output, and the collector's default proxy. */
+export interface OutputSettings {
+  output: OutputConfig;
+  proxy?: ProxyServerConfig | undefined;
+}
+
+function outputSecrets({ output, proxy }: OutputSettings): (string | undefined)[] {
   if (output.type !== 'http') return [];
   const auth = output.auth;
   const own = auth?.type === 'basic' ? auth.password : auth?.token;
@@ -20,7 +27,7 @@ function outputSecrets({ output, proxy }: CollectorConfig): (string | undefined)
 }
 
 export interface SinkContext {
-  collector: CollectorConfig;
+  collector: OutputSettings;
   trust: TrustStore;
   log: Logger;
   clock?: Clock;

@@ -2,7 +2,7 @@
  * Syslog messages: RFC 5424 (the default) or RFC 3164 (BSD, for receivers that take only that),
  * framed for streams as RFC 6587 says (octet counting, or a line feed), or bare for UDP.
  */
-import type { SyslogOutputConfig } from '../config/schema.js';
+import type { SyslogOutputConfig } from './options.js';
 import { compileTemplate } from './template.js';
 import { eventJson, type OutputRecord } from './types.js';
 

@@ -3,7 +3,7 @@ import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { verifiedTls } from '../net/trust.js';
 import { readFileSync } from 'node:fs';
-import type { SyslogOutputConfig } from '../config/schema.js';
+import type { SyslogOutputConfig } from './options.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import type { OutputRecord, Sink } from './types.js';

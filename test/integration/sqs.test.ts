@@ -14,6 +14,7 @@ import { openSqliteStore } from '../../src/state/sqlite-store.js';
 import type { Store } from '../../src/state/types.js';
 import type { LoadedSource } from '../../src/config/load.js';
 import { QueueSource, type QueueRunResult } from '../../src/queue/queue-source.js';
+import { isQueued } from '../../src/queue/options.js';
 import { defaultQueueFactory } from '../../src/service/collector.js';
 import { S3Clients } from '../../src/aws/s3-clients.js';
 import { s3BucketOptionsFor } from '../../src/aws/s3-bucket.js';
@@ -44,6 +45,7 @@ class Consumer {
   }
 
   async drain(source: LoadedSource, options: { sink?: Sink; log?: Logger; signal?: AbortSignal; untilEmpty?: boolean } = {}): Promise<QueueRunResult> {
+    if (!isQueued(source)) throw new Error('not an SQS source');
     const queue = defaultQueueFactory(source, undefined);
     const clients = new S3Clients(s3BucketOptionsFor(source));
     try {

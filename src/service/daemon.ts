@@ -1,0 +1,128 @@
+/**
+ * The service's lifecycle (`s3pull run`): starts every source's runner, reloads the sources and
+ * the output on SIGHUP (reopening the output file for logrotate), and on SIGTERM lets the work
+ * in flight commit its delivered batches before it closes the output and the state file.
+ */
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
+import type { Sink } from '../sinks/types.js';
+import type { Store } from '../state/types.js';
+import type { Clock } from '../util/clock.js';
+import { errorMessage } from '../util/errors.js';
+import { Collector } from './collector.js';
+import { onShutdownSignals } from './shutdown.js';
+
+export interface DaemonOptions {
+  log: Logger;
+  store: Store;
+  clock: Clock;
+  /** Makes the output of a config (at start, and when a reload changes it). */
+  createSink: (config: LoadedConfig) => Sink;
+  /** Ends the process at once, when a stop cannot finish (only the CLI may). */
+  exit: () => void;
+}
+
+export class Daemon {
+  private current: LoadedConfig;
+  private sink: Sink;
+  private readonly collector: Collector;
+  private stopped: Promise<number> | undefined;
+  private finished!: (code: number) => void;
+  /** Resolves with the exit code once the service has stopped. */
+  readonly done: Promise<number>;
+
+  constructor(
+    config: LoadedConfig,
+    private readonly options: DaemonOptions,
+  ) {
+    this.current = config;
+    this.sink = options.createSink(config);
+    this.done = new Promise((resolve) => (this.finished = resolve));
+    this.collector = new Collector(config, {
+      store: options.store,
+      sink: this.sink,
+      log: options.log,
+      clock: options.clock,
+      onPollFinished: (result) => {
+        if (result.fatal) {
+          options.log.error('s3pull stops', { reason: result.fatal });
+          void this.shutdown(result.fatal, 3);
+        }
+      },
+    });
+  }
+
+  /** Starts the sources and listens for SIGHUP, SIGTERM and SIGINT. */
+  start(): void {
+    const { log } = this.options;
+    log.info('s3pull started', { sources: this.current.sources.filter((s) => s.enabled).length, output: this.sink.description, state: this.current.collector.state });
+    this.collector.start();
+    process.on('SIGHUP', this.onHup);
+    this.signals = onShutdownSignals({
+      log,
+      stop: (signal) => this.shutdown(signal).then(() => {}),
+      inFlight: () => this.collector.inFlight(),
+      exit: this.options.exit,
+      graceMs: this.current.collector.shutdown_timeout,
+    });
+  }
+
+  private signals: { dispose(): void } | undefined;
+  private readonly onHup = () => void this.reload();
+
+  /** Applies the config folder as it is now; a config that does not load leaves the running one. */
+  async reload(): Promise<void> {
+    const { log } = this.options;
+    try {
+      const next = loadConfig(this.current.dir);
+      if (restartOnlyChanged(this.current, next)) {
+        log.warn('changes to state or log in s3pull.yaml take effect at the next restart; sources and output are reloaded now');
+      }
+      const change = await this.collector.reload(next);
+      if (outputChanged(this.current, next)) {
+        const replacement = this.options.createSink(next);
+        const previous = await this.collector.replaceSink(replacement);
+        await previous.close();
+        this.sink = replacement;
+        log.info('output changed', { was: previous.description, now: replacement.description });
+      } else {
+        await this.sink.reopen();
+      }
+      this.current = next;
+      log.info('configuration reloaded', { added: change.added.join(',') || '-', removed: change.removed.join(',') || '-', changed: change.changed.join(',') || '-' });
+    } catch (error) {
+      log.error('reload refused, the running configuration stays', { error: errorMessage(error) });
+    }
+  }
+
+  /** Stops once: the work in flight commits, then the output and the state file close. */
+  shutdown(reason: string, exitCode = 0): Promise<number> {
+    const { log } = this.options;
+    this.stopped ??= (async () => {
+      process.off('SIGHUP', this.onHup);
+      log.info('stopping: work in flight commits its delivered batches', { reason });
+      await this.collector.stop();
+      await this.sink.close().catch((error: unknown) => log.warn('output did not close cleanly', { error: errorMessage(error) }));
+      this.options.store.close();
+      log.info('s3pull stopped');
+      this.signals?.dispose();
+      this.finished(exitCode);
+      return exitCode;
+    })();
+    return this.stopped;
+  }
+}
+
+/** The output is made anew when it, the proxy it may use, or the trusted certificates changed. */
+function outputChanged(before: LoadedConfig, after: LoadedConfig): boolean {
+  return (
+    JSON.stringify(after.collector.output) !== JSON.stringify(before.collector.output) ||
+    JSON.stringify(after.collector.proxy) !== JSON.stringify(before.collector.proxy) ||
+    JSON.stringify(after.trust.ca) !== JSON.stringify(before.trust.ca)
+  );
+}
+
+/** State file and log settings are opened once, at start. */
+function restartOnlyChanged(before: LoadedConfig, after: LoadedConfig): boolean {
+  return before.collector.state !== after.collector.state || JSON.stringify(before.collector.log) !== JSON.stringify(after.collector.log);
+}
