@@ -27,7 +27,9 @@ export type ObjectOutcome =
   /** Not finished; tried again later. `changed`: rewritten since it was announced. */
   | { status: 'retry_later'; error: string; attempts: number; nextAttemptMs: number | null; changed: boolean }
   /** Not tried, or broken off: the worker stopped (shutdown, output or state file failed). */
-  | { status: 'stopped' };
+  | { status: 'stopped' }
+  /** Not tried: another runner of the source (the queue, or its reconcile listing) is pulling it now. */
+  | { status: 'busy' };
 
 export type PullFunction = (object: ObjectRef, checkpoint: Checkpoint, signal: AbortSignal) => Promise<PullOutcome>;
 
@@ -70,12 +72,17 @@ export class ObjectWorker {
   /** Pulls one object when a slot is free; references handed in earlier start first. */
   async pull(object: ObjectRef, checkpoint: Checkpoint): Promise<ObjectOutcome> {
     await this.slot();
+    const url = `s3://${object.bucket}/${object.key}`;
+    let mine = false;
     try {
       if (this.stopped) return { status: 'stopped' };
-      this.options.inFlight?.add(`s3://${object.bucket}/${object.key}`);
+      // Two runners of one source share this set: an object is pulled by one of them at a time.
+      if (this.options.inFlight?.has(url)) return { status: 'busy' };
+      this.options.inFlight?.add(url);
+      mine = true;
       return await this.attempt(object, checkpoint);
     } finally {
-      this.options.inFlight?.delete(`s3://${object.bucket}/${object.key}`);
+      if (mine) this.options.inFlight?.delete(url);
       this.release();
     }
   }

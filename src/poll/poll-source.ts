@@ -178,6 +178,7 @@ export async function pollSource(
         result.errors.push(outcome.error);
         return false;
       case 'stopped':
+      case 'busy':
         return false;
     }
   };
@@ -189,7 +190,7 @@ export async function pollSource(
     await Promise.all(
       objects.map(async (object) => {
         const outcome = await worker.pull(object, checkpoint);
-        if (outcome.status !== 'stopped') observer.onObjectFinished?.(object.key);
+        if (outcome.status !== 'stopped' && outcome.status !== 'busy') observer.onObjectFinished?.(object.key);
         if (tally(outcome)) finished.add(object.key);
       }),
     );

@@ -69,6 +69,8 @@ export interface QueueRunResult {
 
 /** How long an object that is not the object's fault (throttling, network) waits before its message comes back. */
 const TRANSIENT_RETURN_S = 30;
+/** How soon a message comes back whose object the reconcile listing is pulling right now. */
+const BUSY_RETURN_S = 10;
 /** How long receiving waits after SQS itself failed, at first (doubling to 5 minutes). */
 const RECEIVE_BACKOFF_MS = 2_000;
 const RECEIVE_BACKOFF_MAX_MS = 300_000;
@@ -367,6 +369,9 @@ export class QueueSource {
         return outcome.nextAttemptMs !== null ? Math.ceil((outcome.nextAttemptMs - this.deps.clock.now()) / 1000) : TRANSIENT_RETURN_S;
       case 'stopped':
         return undefined;
+      case 'busy':
+        // The reconcile listing has it: when the message comes back, the ledger says it is done.
+        return BUSY_RETURN_S;
     }
   }
 
@@ -384,7 +389,7 @@ export class QueueSource {
         if (alternate.status !== 'quarantined') outcome = alternate;
       }
       if (outcome.status !== 'stopped' || signal.aborted) {
-        if (outcome.status !== 'stopped' && this.endOutage) this.outputBack();
+        if (outcome.status === 'done' && this.endOutage) this.outputBack();
         return outcome;
       }
       const reason = worker.stopReason;

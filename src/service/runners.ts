@@ -138,6 +138,9 @@ export class PollRunner implements SourceRunner {
   }
 }
 
+/** How long a queue runner whose receiving ended on a failure waits before it starts again. */
+const RESTART_AFTER_MS = 30_000;
+
 /** How long after its LastModified reconcile leaves an object to its notification. */
 export const RECONCILE_GRACE_MS = 15 * 60_000;
 
@@ -172,9 +175,19 @@ export class QueueRunner implements SourceRunner {
   start(): void {
     if (!this.source.enabled) return;
     this.controller = new AbortController();
-    this.receiving = this.receive({}).then((result) => {
+    const signal = this.controller.signal;
+    // Receiving ends only with the runner: after a failure that paused it (the state file could
+    // not be written), it starts again after a pause, as the next poll of a prefix source would.
+    this.receiving = (async () => {
+      for (;;) {
+        const result = await this.receive({});
+        if (signal.aborted || result.fatal) return result;
+        this.context.log.warn('receiving paused after a failure; starting again in 30 s', { source: this.source.id, error: result.errors[0] ?? '-' });
+        await this.context.clock.sleep(RESTART_AFTER_MS, signal).catch(() => {});
+        if (signal.aborted) return result;
+      }
+    })().finally(() => {
       this.receiving = undefined;
-      return result;
     });
     this.context.log.info('source receiving', { source: this.source.id, queue: this.collection.queue_url, ...(this.collection.reconcile ? { reconcile_every_s: this.collection.reconcile / 1000 } : {}) });
     if (this.collection.reconcile && this.bucket) {

@@ -221,6 +221,29 @@ describe('collection by SQS notification', function () {
     expect(consumer.sink.eventIds()).to.have.length(10);
   });
 
+  it('an output outage pauses receiving: no message is taken that could not be delivered, and nothing is lost', async () => {
+    const queue = await createQueue('trail-outage');
+    await notifyQueue('trail-bucket', queue.arn);
+    await drain(queue.url); // the s3:TestEvent
+    await putObjects('trail-bucket', [{ key: `${PREFIX}first.json.gz`, body: trail('first', 3) }]);
+    let attempts = 0;
+    const sink = consumer.sink;
+    sink.failing = true;
+    const counting: Sink = { description: 'counting', write: (records) => ((attempts += 1), sink.write(records)), reopen: () => sink.reopen(), close: () => sink.close() };
+    const controller = new AbortController();
+    const running = consumer.drain(sqsSource(queue.url, {}, { workers: 4 }), { sink: counting, signal: controller.signal, untilEmpty: false });
+    while (attempts < 1) await new Promise((resolve) => setImmediate(resolve));
+    await putObjects('trail-bucket', ['a', 'b', 'c'].map((name) => ({ key: `${PREFIX}${name}.json.gz`, body: trail(name, 3) })));
+    // The held object is tried again after its pause; meanwhile the three new messages wait in the queue.
+    while (attempts < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await queueDepth(queue.url)).visible, 'messages received during the outage').to.equal(3);
+    sink.failing = false;
+    while (sink.lines.length < 12) await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    await running;
+    expect(sink.eventIds().sort()).to.deep.equal(['a-0', 'a-1', 'a-2', 'b-0', 'b-1', 'b-2', 'c-0', 'c-1', 'c-2', 'first-0', 'first-1', 'first-2']);
+  });
+
   it('several consumers with their own state share one queue: every event is delivered, repeats only where visibility ran out', async () => {
     const queue = await createQueue('trail-shared');
     await notifyQueue('trail-bucket', queue.arn);

@@ -135,6 +135,19 @@ describe('the object path', () => {
     expect((await w.pull(ref('b'), new FakeCheckpoint())).status).to.equal('done');
   });
 
+  it('an object another runner of the source is pulling (the queue and its reconcile listing) is not pulled twice at once', async () => {
+    const inFlight = new Set<string>();
+    let release!: () => void;
+    const first = new ObjectWorker({ concurrency: 1, clock: new ShiftedClock(), log: silentLogger, signal: new AbortController().signal, inFlight, pull: () => new Promise((resolve) => (release = () => resolve(done))) });
+    const second = new ObjectWorker({ concurrency: 1, clock: new ShiftedClock(), log: silentLogger, signal: new AbortController().signal, inFlight, pull: async () => done });
+    const pulling = first.pull(ref('k'), new FakeCheckpoint());
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await second.pull(ref('k'), new FakeCheckpoint())).status).to.equal('busy');
+    release();
+    expect((await pulling).status).to.equal('done');
+    expect((await second.pull(ref('k'), new FakeCheckpoint())).status).to.equal('done');
+  });
+
   it('whatever fails after the stop signal is a stop, not the object’s failure', async () => {
     const controller = new AbortController();
     const checkpoint = new FakeCheckpoint();
