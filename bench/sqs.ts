@@ -64,7 +64,8 @@ await Promise.all(
   }),
 );
 const encodedFirst = JSON.parse(template).Records[0].s3.object.key as string;
-const bodies = Array.from({ length: OBJECTS }, (_, index) => template!.replace(encodedFirst, encodedFirst.replace('b00000', `b${String(index).padStart(5, '0')}`)));
+// S3 form-encodes the key (moto also writes `/` as %2F), as encodeURIComponent with `+` for spaces.
+const bodies = Array.from({ length: OBJECTS }, (_, index) => template!.replace(encodedFirst, encodeURIComponent(keyOf(index)).replaceAll('%20', '+')));
 const memory = await startMemorySqs();
 const memorySqs = new SQSClient({ region: 'us-east-1', endpoint: memory.endpoint, credentials });
 const fill = async (client: SQSClient, url: string) => {
