@@ -183,6 +183,16 @@ async function testQueue(source: LoadedSource, ca: string[] | undefined, say: (o
   const queue = defaultQueueFactory(source, ca);
   const clients = new S3Clients(s3BucketOptionsFor(source, ca));
   try {
+    // The objects are read with the source's auth, the queue with its own (or the same).
+    try {
+      const identity = await clients.bucket(source.bucket || 'any-bucket').whoAmI(signal);
+      const key = `${identity.accessKeyId.slice(0, 4)}…${identity.accessKeyId.slice(-4)}`;
+      if (identity.arn) say(true, 'credentials', `objects: ${source.auth.type}: key ${key} is ${identity.arn}`);
+      else say('warn', 'credentials', `objects: ${source.auth.type}: key ${key} resolved; STS could not say whose it is (${identity.stsError ?? 'no answer'})`);
+    } catch (error) {
+      say(false, 'credentials', `objects: ${errorMessage(error)}`);
+      return false;
+    }
     let attributes;
     try {
       attributes = await queue.attributes(signal);

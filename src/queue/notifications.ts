@@ -8,7 +8,7 @@ import type { ObjectRef } from '../aws/types.js';
 
 /** An object a message announces, with the key's other reading where the encoding is doubtful. */
 export interface AnnouncedObject extends ObjectRef {
-  /** The key as written in the message, when decoding changed it: tried once if the decoded key is gone. */
+  /** The key's other reading (as written, or form-decoded), when it differs: tried once if the key is gone. */
   alternateKey?: string | undefined;
 }
 
@@ -90,8 +90,10 @@ function fromEventBridge(event: Record<string, unknown>): Notification {
     objects: [
       {
         bucket,
-        // EventBridge keys are not encoded; a literal "%2B" or "+" is the key's own.
+        // EventBridge keys are not encoded; a literal "%2B" or "+" is the key's own (tried
+        // form-decoded once if gone, for a producer that encoded it anyway).
         key: object.key,
+        ...(decodeFormKey(object.key) !== object.key ? { alternateKey: decodeFormKey(object.key) } : {}),
         etag: typeof object.etag === 'string' ? unquote(object.etag) : '',
         versionId: typeof object['version-id'] === 'string' ? object['version-id'] : undefined,
         size: Number(object.size ?? 0),

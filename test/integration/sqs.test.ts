@@ -293,6 +293,7 @@ collection: { type: sqs, queue_url: ${queue.url}, wait_time: 0s${collection} }
 
     const dir = writeConfig(collector, { 'trail.yaml': sqsYaml('') });
     const tested = await runCli(['--config', dir, 'test', 'trail']);
+    expect(tested.stdout, tested.stdout).to.match(/(ok|warn)\s+credentials\s+objects: access_key: key AKIA…TKEY/);
     expect(tested.stdout, tested.stdout).to.match(/warn\s+queue\s+access_key credentials work; 2 message\(s\) waiting.*no redrive policy/);
     expect(tested.stdout).to.match(/ok\s+receive\s+2 message\(s\), handed back at once/);
     expect(tested.stdout).to.match(/ok\s+read\s+s3:\/\/trail-bucket\/.*cli\.json\.gz: 4 event\(s\)/);
@@ -311,7 +312,9 @@ collection: { type: sqs, queue_url: ${queue.url}, wait_time: 0s${collection} }
     expect(decodeFormKey('a+b%2Bc%2Fd')).to.equal('a b+c/d');
     const eventBridge = parseNotification(JSON.stringify({ version: '0', source: 'aws.s3', 'detail-type': 'Object Created', region: 'eu-west-1', time: '2026-11-23T10:00:00Z', detail: { bucket: { name: 'b' }, object: { key: 'x+y%2B', size: 5, etag: 'e1' } } }));
     expect(eventBridge).to.deep.include({ kind: 'objects', shape: 'eventbridge' });
-    expect((eventBridge as { objects: { key: string; region?: string }[] }).objects[0]).to.include({ key: 'x+y%2B', region: 'eu-west-1' });
+    expect((eventBridge as { objects: { key: string; region?: string }[] }).objects[0]).to.include({ key: 'x+y%2B', alternateKey: 'x y+', region: 'eu-west-1' });
+    const s3Event = parseNotification(JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key: 'a+b%2Bc' } } }] }));
+    expect((s3Event as { objects: { key: string }[] }).objects[0]).to.include({ key: 'a b+c', alternateKey: 'a+b%2Bc' });
     expect(parseNotification(JSON.stringify({ source: 'aws.s3', 'detail-type': 'Object Tags Added', detail: {} }))).to.include({ kind: 'ignored' });
     expect(parseNotification(JSON.stringify({ Records: [{ eventName: 'ObjectRemoved:Delete', s3: { bucket: { name: 'b' }, object: { key: 'k' } } }] }))).to.include({ kind: 'ignored' });
     expect(parseNotification(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }))).to.include({ kind: 'test' });
