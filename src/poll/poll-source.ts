@@ -75,6 +75,11 @@ export interface PollResult {
   messages?: { received: number; deleted: number; returned: number };
 }
 
+/** A result with nothing counted yet. */
+export function emptyPollResult(sourceId: string, status: PollResult['status'] = 'ok'): PollResult {
+  return { sourceId, status, objectsDone: 0, objectsFailed: 0, objectsRetrying: 0, objectsSkipped: 0, events: 0, badLines: 0, duplicates: 0, errors: [] };
+}
+
 export async function pollSource(
   source: CollectedSource,
   deps: PollDependencies,
@@ -83,18 +88,7 @@ export async function pollSource(
 ): Promise<PollResult> {
   const { store, clock } = deps;
   const log = deps.log.child({ source: source.id });
-  const result: PollResult = {
-    sourceId: source.id,
-    status: 'ok',
-    objectsDone: 0,
-    objectsFailed: 0,
-    objectsRetrying: 0,
-    objectsSkipped: 0,
-    events: 0,
-    badLines: 0,
-    duplicates: 0,
-    errors: [],
-  };
+  const result = emptyPollResult(source.id);
   const startedMs = clock.now();
   const sinceMs = source.start === 'beginning' ? null : source.start === 'now' ? startedMs : source.start.since.getTime();
   const opened = store.openSource(source.id, scopeOf(source), sinceMs, startedMs);

@@ -13,7 +13,7 @@ import type { Logger } from '../log/logger.js';
 import type { Clock } from '../util/clock.js';
 import { TokenBucket } from '../throttle/token-bucket.js';
 import { scheduleFor, type Schedule } from '../schedule/schedule.js';
-import { pollSource, type PollObserver, type PollResult } from '../poll/poll-source.js';
+import { emptyPollResult, pollSource, type PollObserver, type PollResult } from '../poll/poll-source.js';
 import { QueueSource, type QueueRunResult } from '../queue/queue-source.js';
 import type { QueuedSource } from '../queue/options.js';
 import { S3PullError, StateError, errorMessage } from '../util/errors.js';
@@ -49,16 +49,8 @@ function failedResult(source: LoadedSource, error: unknown, log: Logger): PollRe
   const known = error instanceof S3PullError;
   log.error(known ? 'poll failed' : 'poll crashed', { source: source.id, error: errorMessage(error) });
   return {
+    ...emptyPollResult(source.id, 'failed'),
     ...(error instanceof StateError && error.code === 'STATE_REPLACED' ? { fatal: error.message } : {}),
-    sourceId: source.id,
-    status: 'failed',
-    objectsDone: 0,
-    objectsFailed: 0,
-    objectsRetrying: 0,
-    objectsSkipped: 0,
-    events: 0,
-    badLines: 0,
-    duplicates: 0,
     errors: [errorMessage(error)],
   };
 }

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+// The kill points come from this seed; a failure names it, and S3PULL_TEST_SEED replays it.
+import { SEED, seeded } from '../helpers/seeded.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { RunningCli, runCli, writeConfig } from '../helpers/cli.js';
@@ -10,16 +12,6 @@ const OBJECTS = 400;
 const EVENTS_PER_OBJECT = 600; // two batches each, so kills land inside objects too
 const CONCURRENCY = 4;
 const KILLS = 8;
-/** The kill points come from this seed; a failure names it, and S3PULL_TEST_SEED replays it. */
-const SEED = Number(process.env.S3PULL_TEST_SEED ?? Date.now() % 1_000_000);
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 describe('crash safety: SIGKILL at random moments', function () {
   this.timeout(300_000);

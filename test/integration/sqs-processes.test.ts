@@ -3,6 +3,8 @@
  * at random moments, and three `run` processes sharing one queue, each with its own state.
  */
 import { expect } from 'chai';
+// The kill points come from this seed; a failure names it, and S3PULL_TEST_SEED replays it.
+import { SEED, seeded } from '../helpers/seeded.js';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { RunningCli, writeConfig } from '../helpers/cli.js';
@@ -10,16 +12,6 @@ import { motoEndpoint, resetMoto } from '../helpers/moto.js';
 import { createBucket, putObjects, cloudTrailFile, trailKey } from '../helpers/s3.js';
 import { createQueue, notifyQueue, queueDepth } from '../helpers/sqs.js';
 import { BATCH_EVENTS } from '../../src/pipeline/pull-object.js';
-
-const SEED = Number(process.env.S3PULL_TEST_SEED ?? Date.now() % 1_000_000);
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 function sqsSourceYaml(queueUrl: string, extra = ''): string {
   return `id: trail
