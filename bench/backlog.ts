@@ -4,7 +4,6 @@
  * objects in flight the pull is bound by parsing and writing, not by each request's round trip.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mkdirSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -17,10 +16,10 @@ import { FileSink } from '../src/sinks/file.js';
 import { silentLogger } from '../src/log/logger.js';
 import { systemClock } from '../src/util/clock.js';
 import type { LoadedSource } from '../src/config/load.js';
+import { workDir } from './paths.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const here = path.dirname(fileURLToPath(import.meta.url));
-const work = path.join(here, '.data-backlog');
+const work = workDir('.data-backlog');
 const total = Number(process.env.BENCH_BACKLOG ?? 10_000);
 const perObject = 20;
 rmSync(work, { recursive: true, force: true });

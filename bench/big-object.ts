@@ -8,14 +8,13 @@ import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync } from
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startMoto, stopMoto } from '../test/helpers/moto.js';
+import { script, workDir } from './paths.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const here = path.dirname(fileURLToPath(import.meta.url));
-const work = path.join(here, '.data-big');
+const work = workDir('.data-big');
 const targetBytes = Number(process.env.BENCH_BIG_MB ?? 1024) * 1024 * 1024;
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
@@ -82,7 +81,7 @@ const naive = await run([
    catch (e) { error = e.message; }
    process.stdout.write(JSON.stringify({ events, error, seconds: (Date.now() - started) / 1000, maxRssKb: process.resourceUsage().maxRSS }));`,
 ]);
-const s3pull = await run(['--import', 'tsx', path.join(here, 'run-s3pull.ts'), endpoint, work, path.join(work, 'out.ndjson')]);
+const s3pull = await run([...script('run-s3pull'), endpoint, work, path.join(work, 'out.ndjson')]);
 await stopMoto();
 
 const parse = (r: { code: number | null; out: string; err: string }) => (r.out ? JSON.parse(r.out) : { error: r.err.split('\n').find((l) => /Error/.test(l)) ?? `exit ${r.code}` });

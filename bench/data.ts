@@ -1,10 +1,9 @@
 /** Builds the benchmark's CloudTrail objects from the real records in test/fixtures. */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { root } from './paths.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 export interface BenchObject {
   key: string;
@@ -14,7 +13,7 @@ export interface BenchObject {
 }
 
 export function buildObjects(totalUncompressedBytes: number, recordsPerObject: number): BenchObject[] {
-  const dir = path.join(here, '..', 'test', 'fixtures', 'cloudtrail', 'stratus-red-team');
+  const dir = path.join(root, 'test', 'fixtures', 'cloudtrail', 'stratus-red-team');
   const samples: Record<string, unknown>[] = readdirSync(dir)
     .sort()
     .flatMap((file) => JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>[]);

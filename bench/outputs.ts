@@ -8,17 +8,16 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startMoto, stopMoto } from '../test/helpers/moto.js';
 import { startRsyslog } from '../test/helpers/rsyslog.js';
 import { startHttpReceiver } from '../test/helpers/http-receiver.js';
 import { makeTestCa } from '../test/helpers/tls.js';
 import { buildObjects } from './data.js';
+import { script, workDir } from './paths.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const here = path.dirname(fileURLToPath(import.meta.url));
-const work = path.join(here, '.data-outputs');
+const work = workDir('.data-outputs');
 const megabytes = Number(process.env.BENCH_MB ?? 50);
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
@@ -56,7 +55,7 @@ function run(name: string, env: Record<string, string>): Promise<RunResult> {
   const dir = path.join(work, name.replace(/\W+/g, '-'));
   mkdirSync(dir, { recursive: true });
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'run-s3pull.ts'), endpoint, dir, path.join(dir, 'events.ndjson')], {
+    const child = spawn(process.execPath, [...script('run-s3pull'), endpoint, dir, path.join(dir, 'events.ndjson')], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ...env },
     });

@@ -7,14 +7,13 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startMoto, stopMoto } from '../test/helpers/moto.js';
 import { buildObjects } from './data.js';
+import { script, workDir } from './paths.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const here = path.dirname(fileURLToPath(import.meta.url));
-const work = path.join(here, '.data');
+const work = workDir('.data');
 const megabytes = Number(process.env.BENCH_MB ?? 200);
 
 rmSync(work, { recursive: true, force: true });
@@ -32,18 +31,18 @@ await s3.send(new CreateBucketCommand({ Bucket: 'bench-trail' }));
 for (const object of objects) await s3.send(new PutObjectCommand({ Bucket: 'bench-trail', Key: object.key, Body: object.gzipped }));
 s3.destroy();
 
-function run(script: string, args: string[]): Promise<{ events: number; seconds: number; maxRssKb: number; status?: string }> {
+function run(name: string, args: string[]): Promise<{ events: number; seconds: number; maxRssKb: number; status?: string }> {
   return new Promise((resolve, reject) => {
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', work] : [];
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(here, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+    const child = spawn(process.execPath, [...profile, ...script(name), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${script} exited ${code}`))));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${name} exited ${code}`))));
   });
 }
 
-const baseline = await run('run-baseline.ts', [path.join(work, 'objects'), path.join(work, 'baseline.ndjson')]);
-const s3pull = await run('run-s3pull.ts', [endpoint, work, path.join(work, 's3pull.ndjson')]);
+const baseline = await run('run-baseline', [path.join(work, 'objects'), path.join(work, 'baseline.ndjson')]);
+const s3pull = await run('run-s3pull', [endpoint, work, path.join(work, 's3pull.ndjson')]);
 await stopMoto();
 
 const mb = uncompressed / 1024 / 1024;

@@ -10,18 +10,16 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { S3Client, CreateBucketCommand, PutObjectCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { startMoto, stopMoto } from '../test/helpers/moto.js';
 import { startMemorySqs } from './memory-sqs.js';
 import { cloudTrailFile, trailKey } from '../test/helpers/s3.js';
+import { root, workDir } from './paths.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
 const cli = path.join(root, 'dist', 'cli', 'main.js');
-const work = path.join(here, '.data-sqs');
+const work = workDir('.data-sqs');
 const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 10_000);
 const EVENTS = Number(process.env.BENCH_EVENTS_PER_OBJECT ?? 20);
 

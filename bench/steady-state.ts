@@ -6,7 +6,6 @@
  * marker pays on every poll).
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startMoto, stopMoto } from '../test/helpers/moto.js';
@@ -19,10 +18,10 @@ import { FileSink } from '../src/sinks/file.js';
 import { silentLogger } from '../src/log/logger.js';
 import { systemClock, type Clock } from '../src/util/clock.js';
 import type { LoadedSource } from '../src/config/load.js';
+import { workDir } from './paths.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const here = path.dirname(fileURLToPath(import.meta.url));
-const work = path.join(here, '.data-steady');
+const work = workDir('.data-steady');
 const total = Number(process.env.BENCH_OBJECTS ?? 100_000);
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
