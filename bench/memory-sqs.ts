@@ -1,6 +1,6 @@
 /**
  * For the benchmark only: a queue in memory behind SQS's JSON protocol (the calls s3pull makes:
- * ReceiveMessage, DeleteMessage, ChangeMessageVisibility, GetQueueAttributes, and
+ * ReceiveMessage, DeleteMessage(Batch), ChangeMessageVisibility, GetQueueAttributes, and
  * SendMessageBatch to fill it), so that bench:sqs can measure s3pull's own cost per message.
  * moto's ReceiveMessage takes ~240 ms per call on these machines, which caps every consumer at
  * ~40 messages/s whatever the consumer does; the tests keep using moto, which behaves like SQS.
@@ -69,6 +69,15 @@ export async function startMemorySqs(): Promise<MemorySqs> {
         case 'DeleteMessage': {
           const index = queue.findIndex((message) => message.receipt === input.ReceiptHandle);
           if (index >= 0) queue.splice(index, 1);
+          break;
+        }
+        case 'DeleteMessageBatch': {
+          const entries = input.Entries as { Id: string; ReceiptHandle: string }[];
+          for (const entry of entries) {
+            const index = queue.findIndex((message) => message.receipt === entry.ReceiptHandle);
+            if (index >= 0) queue.splice(index, 1);
+          }
+          output = { Successful: entries.map((entry) => ({ Id: entry.Id })), Failed: [] };
           break;
         }
         case 'ChangeMessageVisibility': {

@@ -6,6 +6,7 @@ import {
   SQSClient,
   ReceiveMessageCommand,
   DeleteMessageCommand,
+  DeleteMessageBatchCommand,
   ChangeMessageVisibilityCommand,
   GetQueueAttributesCommand,
   SendMessageCommand,
@@ -43,6 +44,8 @@ export interface QueueReceiver {
 
 export interface QueueDeleter {
   delete(receiptHandle: string, signal?: AbortSignal): Promise<void>;
+  /** Deletes up to ten messages in one request; returns the receipt handles SQS refused, with its reason. */
+  deleteBatch(receiptHandles: string[]): Promise<Map<string, string>>;
 }
 
 export interface VisibilityChanger {
@@ -125,6 +128,14 @@ export function createSqsQueue(options: SqsQueueOptions): SqsQueue {
         await client.send(new DeleteMessageCommand({ QueueUrl: queue, ReceiptHandle: receiptHandle }), signal ? { abortSignal: signal } : {});
       } catch (error) {
         throw fail(error, 'delete a message of');
+      }
+    },
+    async deleteBatch(receiptHandles) {
+      try {
+        const answer = await client.send(new DeleteMessageBatchCommand({ QueueUrl: queue, Entries: receiptHandles.map((handle, index) => ({ Id: String(index), ReceiptHandle: handle })) }));
+        return new Map((answer.Failed ?? []).map((failure) => [receiptHandles[Number(failure.Id)] ?? '', `${failure.Code ?? 'error'}: ${failure.Message ?? ''}`]));
+      } catch (error) {
+        throw fail(error, 'delete messages of');
       }
     },
     async changeVisibility(receiptHandle, seconds, signal) {

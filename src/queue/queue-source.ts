@@ -25,6 +25,7 @@ import { ObjectWorker, type ObjectOutcome } from '../pipeline/object-worker.js';
 import { LedgerCheckpoint } from '../pipeline/ledger-checkpoint.js';
 import { ReceiptInvalidError, S3PullError, SinkError, StateError, errorMessage, isAbortError } from '../util/errors.js';
 import { parseNotification, type AnnouncedObject } from './notifications.js';
+import { DeleteBatcher } from './delete-batcher.js';
 
 export interface QueueDependencies {
   store: Store;
@@ -97,6 +98,7 @@ export class QueueSource {
   private endOutage: (() => void) | undefined;
   private testEventLogged = false;
   private oldestSentMs: number | null = null;
+  private readonly deletions: DeleteBatcher;
   private statsReadMs = 0;
 
   constructor(
@@ -105,6 +107,7 @@ export class QueueSource {
   ) {
     this.collection = source.collection;
     this.log = deps.log.child({ source: source.id });
+    this.deletions = new DeleteBatcher(deps.queue);
   }
 
   /**
@@ -456,7 +459,7 @@ export class QueueSource {
 
   private async settle(message: QueueMessage, why: string, signal: AbortSignal): Promise<void> {
     try {
-      await this.deps.queue.delete(message.receiptHandle, signal.aborted ? undefined : signal);
+      await this.deletions.delete(message.receiptHandle);
       this.stats.deleted += 1;
     } catch (error) {
       // The objects are committed: a message that comes back again is deleted then, at once.

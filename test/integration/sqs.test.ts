@@ -244,18 +244,23 @@ describe('collection by SQS notification', function () {
     expect(sink.eventIds().sort()).to.deep.equal(['a-0', 'a-1', 'a-2', 'b-0', 'b-1', 'b-2', 'c-0', 'c-1', 'c-2', 'first-0', 'first-1', 'first-2']);
   });
 
-  it('several consumers with their own state share one queue: every event is delivered, repeats only where visibility ran out', async () => {
+  it('several consumers with their own state share one queue: every event is delivered, none twice by one consumer', async () => {
     const queue = await createQueue('trail-shared');
     await notifyQueue('trail-bucket', queue.arn);
     const objects = Array.from({ length: 120 }, (_, index) => ({ key: `${PREFIX}o-${String(index).padStart(4, '0')}.json.gz`, body: trail(`s${index}`, 5) }));
     await putObjects('trail-bucket', objects);
-    const sink = new MemorySink();
-    const consumers = [new Consumer(undefined, sink), new Consumer(undefined, sink), new Consumer(undefined, sink)];
+    const consumers = [new Consumer(), new Consumer(), new Consumer()];
     const results = await Promise.all(consumers.map((one) => one.drain(sqsSource(queue.url, {}, { workers: 4 }))));
-    const delivered = sink.eventIds();
+    const delivered = consumers.flatMap((one) => one.sink.eventIds());
     expect(new Set(delivered).size).to.equal(600);
-    expect(delivered.length - 600, 'repeats').to.equal(0);
     expect(results.filter((result) => result.stats.objectsDone > 0).length, 'consumers that pulled objects').to.be.greaterThan(1);
+    // A standard queue delivers at least once: now and then SQS (and moto, under concurrent
+    // receives) hands one message to two consumers. Such a repeat is a whole object delivered by
+    // two consumers, never an event delivered twice by one; the event ids let the SIEM drop it.
+    for (const one of consumers) expect(new Set(one.sink.eventIds()).size).to.equal(one.sink.eventIds().length);
+    const repeats = delivered.length - 600;
+    expect(repeats % 5, 'repeats are whole objects').to.equal(0);
+    expect(repeats).to.be.below(30);
     for (const one of consumers) one.close();
   });
 

@@ -40,6 +40,12 @@ class FakeQueue implements SqsQueue {
   async delete(receipt: string): Promise<void> {
     this.deleted.push(receipt);
   }
+  async deleteBatch(receipts: string[]): Promise<Map<string, string>> {
+    this.deleted.push(...receipts);
+    this.batches.push(receipts.length);
+    return new Map();
+  }
+  readonly batches: number[] = [];
   async changeVisibility(receipt: string, seconds: number): Promise<void> {
     this.visibility.push({ receipt, seconds });
     this.onVisibility?.();
@@ -149,6 +155,17 @@ describe('the queue runner', () => {
     expect(queue.visibility).to.have.length(1);
     expect(lines.some((line) => line.startsWith('visibility can no longer be extended'))).to.equal(true);
     expect(result.stats.objectsDone).to.equal(1);
+  });
+
+  it('deletes settled messages ten to a request', async () => {
+    const keys = Array.from({ length: 25 }, (_, index) => `AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/23/o${index}.json.gz`);
+    for (const key of keys) bucket.put(key, trail(1));
+    const queue = new FakeQueue(keys.map((key) => notification(key)));
+    const result = await drain(queue, { concurrency: 25, collection: { type: 'sqs', queue_url: queue.url, wait_time: '0s', workers: 25, max_messages: 10 } });
+    expect(result.stats).to.include({ deleted: 25, objectsDone: 25 });
+    expect(queue.deleted).to.have.length(25);
+    expect(queue.batches.length, `batches of ${queue.batches.join(', ')}`).to.be.below(25);
+    expect(Math.max(...queue.batches)).to.be.at.most(10);
   });
 
   it('a redelivered message whose objects are done is deleted without reading them again', async () => {
