@@ -5,7 +5,6 @@
 import {
   SQSClient,
   ReceiveMessageCommand,
-  DeleteMessageCommand,
   DeleteMessageBatchCommand,
   ChangeMessageVisibilityCommand,
   GetQueueAttributesCommand,
@@ -43,7 +42,6 @@ export interface QueueReceiver {
 }
 
 export interface QueueDeleter {
-  delete(receiptHandle: string, signal?: AbortSignal): Promise<void>;
   /** Deletes up to ten messages in one request; returns the receipt handles SQS refused, with its reason. */
   deleteBatch(receiptHandles: string[]): Promise<Map<string, string>>;
 }
@@ -123,13 +121,6 @@ export function createSqsQueue(options: SqsQueueOptions): SqsQueue {
         throw fail(error, 'receive from');
       }
     },
-    async delete(receiptHandle, signal) {
-      try {
-        await client.send(new DeleteMessageCommand({ QueueUrl: queue, ReceiptHandle: receiptHandle }), signal ? { abortSignal: signal } : {});
-      } catch (error) {
-        throw fail(error, 'delete a message of');
-      }
-    },
     async deleteBatch(receiptHandles) {
       try {
         const answer = await client.send(new DeleteMessageBatchCommand({ QueueUrl: queue, Entries: receiptHandles.map((handle, index) => ({ Id: String(index), ReceiptHandle: handle })) }));
@@ -193,7 +184,7 @@ export function classifySqsError(error: unknown, action: string, queue: string):
   const status = e.$metadata?.httpStatusCode;
   const detail = `${name}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? String(error)}`;
   const context = { queue };
-  if (name === 'ReceiptHandleIsInvalid' || name === 'InvalidParameterValue' && /receipt handle/i.test(e.message ?? '') || name === 'MessageNotInflight') {
+  if (name === 'ReceiptHandleIsInvalid' || name === 'MessageNotInflight' || (name === 'InvalidParameterValue' && /receipt handle/i.test(e.message ?? ''))) {
     return new ReceiptInvalidError(`${action} queue ${queue}: the message is no longer held by this consumer (${name}); its visibility ran out and it may go to another consumer`, { cause: error, context });
   }
   if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue' || name === 'NonExistentQueue') {

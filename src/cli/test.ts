@@ -9,6 +9,7 @@ import { defaultBucketFactory, defaultQueueFactory } from '../service/collector.
 import { S3Clients } from '../aws/s3-clients.js';
 import { s3BucketOptionsFor } from '../aws/s3-bucket.js';
 import { parseNotification } from '../queue/notifications.js';
+import { isQueued } from '../queue/options.js';
 import type { LoadedSource } from '../config/load.js';
 import { formatFor } from '../formats/index.js';
 import { sourceNamer } from '../poll/identifier.js';
@@ -178,7 +179,7 @@ export function registerTest(program: Command): void {
  * are handed straight back (visibility 0), and one announced object read and parsed.
  */
 async function testQueue(source: LoadedSource, ca: string[] | undefined, say: (ok: boolean | 'warn', step: string, text: string) => void, signal: AbortSignal): Promise<boolean> {
-  if (source.collection.type !== 'sqs') return true;
+  if (!isQueued(source)) return true;
   if (source.collection.auth) for (const secret of secretsOf(source.collection.auth)) registerSecret(secret);
   const queue = defaultQueueFactory(source, ca);
   const clients = new S3Clients(s3BucketOptionsFor(source, ca));

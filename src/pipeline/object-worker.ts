@@ -87,11 +87,6 @@ export class ObjectWorker {
     }
   }
 
-  /** Pulls a list in its order, `concurrency` at a time. */
-  pullAll(objects: ObjectRef[], checkpoint: Checkpoint): Promise<ObjectOutcome[]> {
-    return Promise.all(objects.map((object) => this.pull(object, checkpoint)));
-  }
-
   private async attempt(object: ObjectRef, checkpoint: Checkpoint): Promise<ObjectOutcome> {
     const { clock, signal } = this.options;
     const log = this.options.log.child({ key: object.key });

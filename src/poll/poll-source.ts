@@ -249,7 +249,6 @@ export async function pollSource(
             continue;
           }
           if (row && !due(row, nowMs)) continue;
-          if (deps.inFlight?.has(`s3://${object.bucket}/${object.key}`)) continue;
           if (deps.youngestMs !== undefined && object.lastModified.getTime() > nowMs - deps.youngestMs) continue;
           toPull.push(object);
         }

@@ -83,6 +83,7 @@ const STATS_EVERY_MS = 60_000;
 /** SQS keeps a message at most 14 days: ledger rows of notified objects are kept that long at least. */
 const SQS_MAX_RETENTION_MS = 14 * 86_400_000;
 const MAX_VISIBILITY_S = 43_200;
+const PRUNE_EVERY_MS = 3_600_000;
 
 export class QueueSource {
   private readonly collection: SqsCollectionConfig;
@@ -100,6 +101,7 @@ export class QueueSource {
   private oldestSentMs: number | null = null;
   private readonly deletions: DeleteBatcher;
   private statsReadMs = 0;
+  private prunedMs = 0;
 
   constructor(
     private readonly source: QueuedSource,
@@ -128,7 +130,11 @@ export class QueueSource {
     const startFilterMs = store.getSource(source.id)?.sinceMs ?? null;
     const filePattern = compileKeyPattern(source.file_pattern);
     const format = formatFor(source);
-    const sourceNameFor = sourceNamer(source, () => {});
+    let unmatchedKeyLogged = false;
+    const sourceNameFor = sourceNamer(source, (key) => {
+      if (!unmatchedKeyLogged) this.log.warn('key does not match identifier_pattern; its events are named after the source id', { key });
+      unmatchedKeyLogged = true;
+    });
     const dedup = source.dedup ? new Deduplicator(store, source.id, source.dedup.window) : undefined;
     const checkpoint = new LedgerCheckpoint(store, source.id, () => '', source.max_attempts, clock);
     const worker = new ObjectWorker({
@@ -166,6 +172,10 @@ export class QueueSource {
     // Each message in flight listens for the stop (its visibility extension, its requests).
     setMaxListeners(this.collection.workers * 4 + 20, signal);
     const aborted = abortPromise(signal);
+    this.prunedMs = startedMs;
+    // `once` takes what the queue held when it began: on a queue fed without pause, "until
+    // empty" alone might never come.
+    const budget = options.untilEmpty ? await this.backlog(signal) : Infinity;
     let receiveBackoffMs = RECEIVE_BACKOFF_MS;
     let queueFailing = false;
 
@@ -179,12 +189,12 @@ export class QueueSource {
           this.stats.testEvents += 1;
           if (!this.testEventLogged) mlog.info('S3 test event received and deleted: the bucket notification reaches the queue');
           this.testEventLogged = true;
-          await this.settle(message, 'test event', signal);
+          await this.settle(message, 'test event');
           return;
         case 'ignored':
           this.stats.ignored += 1;
           mlog.debug('message announces no created object; deleted', { what: note.what });
-          await this.settle(message, 'ignored', signal);
+          await this.settle(message, 'ignored');
           return;
         case 'unknown':
           this.stats.unknown += 1;
@@ -201,6 +211,11 @@ export class QueueSource {
         if (this.outputDown) {
           // No message is taken that could not be delivered: receiving waits for the output.
           await Promise.race([this.outputDown, aborted]);
+          continue;
+        }
+        if (this.stats.received >= budget) {
+          if (handling.size === 0) break;
+          await Promise.race([...handling, aborted]);
           continue;
         }
         if (handling.size >= this.collection.workers) {
@@ -233,6 +248,8 @@ export class QueueSource {
           handling.add(work);
         }
         await this.readQueueStats(signal);
+        // A service receives for months: its ledger is pruned as it goes, not when it stops.
+        if (clock.now() - this.prunedMs >= PRUNE_EVERY_MS) this.prune(dedup);
         if (options.untilEmpty && messages.length === 0) {
           if (handling.size === 0) break;
           await Promise.race([...handling, aborted]);
@@ -241,17 +258,26 @@ export class QueueSource {
     } finally {
       await Promise.allSettled([...handling]);
     }
-    // The queue as this run leaves it, for `s3pull sources`.
-    this.statsReadMs = 0;
-    await this.readQueueStats(AbortSignal.timeout(5_000));
+    if (!signal.aborted) {
+      // The queue as `once` leaves it, for `s3pull sources` (a stopping service does not wait for SQS).
+      this.statsReadMs = 0;
+      await this.readQueueStats(AbortSignal.timeout(5_000));
+    }
+    if (!this.stateFailed) this.prune(dedup);
+    const status = this.fatal !== undefined || this.stateFailed || (queueFailing && options.untilEmpty) ? 'failed' : signal.aborted && !options.untilEmpty ? 'aborted' : this.stats.objectsFailed > 0 || this.stats.objectsRetrying > 0 ? 'partial' : 'ok';
+    return this.finish(status);
+  }
+
+  /** Forgets ledger rows and dedup keys past their retention (rows below a reconcile marker go with the listing's own pruning). */
+  private prune(dedup: Deduplicator | undefined): void {
+    const { store, clock } = this.deps;
+    this.prunedMs = clock.now();
     try {
-      store.pruneHistory(source.id, clock.now() - source.history_retention, () => false, clock.now() - Math.max(source.history_retention, SQS_MAX_RETENTION_MS));
+      store.pruneHistory(this.source.id, clock.now() - this.source.history_retention, () => false, clock.now() - Math.max(this.source.history_retention, SQS_MAX_RETENTION_MS));
       dedup?.prune(clock.now());
     } catch (error) {
       this.noteFailure(error);
     }
-    const status = this.fatal !== undefined || this.stateFailed || (queueFailing && options.untilEmpty) ? 'failed' : signal.aborted && !options.untilEmpty ? 'aborted' : this.stats.objectsFailed > 0 || this.stats.objectsRetrying > 0 ? 'partial' : 'ok';
-    return this.finish(status);
   }
 
   private finish(status: QueueRunResult['status'], error?: unknown): QueueRunResult {
@@ -327,7 +353,7 @@ export class QueueSource {
       extending?.stop();
     }
     if (returnAfterS === undefined) {
-      await this.settle(message, 'objects committed', signal);
+      await this.settle(message, 'objects committed');
       return;
     }
     if (signal.aborted || this.stateFailed || returnAfterS < 0) return; // comes back when its visibility runs out
@@ -387,9 +413,13 @@ export class QueueSource {
     for (;;) {
       let outcome = await worker.pull(object, checkpoint);
       if (outcome.status === 'quarantined' && outcome.gone && object.alternateKey) {
-        // The key as the message wrote it, in case it was not form-encoded after all.
-        const alternate = await worker.pull({ ...object, key: object.alternateKey, alternateKey: undefined } as AnnouncedObject, checkpoint);
-        if (alternate.status !== 'quarantined') outcome = alternate;
+        // The key's other reading, in case the producer encoded it otherwise. Only one of the two
+        // readings keeps a ledger row: the one that named the object, else the first.
+        const other = { ...object, key: object.alternateKey, alternateKey: undefined };
+        const alternate = await worker.pull(other, checkpoint);
+        const otherGone = alternate.status === 'quarantined' && alternate.gone;
+        if (alternate.status !== 'busy' && alternate.status !== 'stopped') this.deps.store.forgetObject(this.source.id, otherGone ? other : object);
+        if (!otherGone) outcome = alternate;
       }
       if (outcome.status !== 'stopped' || signal.aborted) {
         if (outcome.status === 'done' && this.endOutage) this.outputBack();
@@ -457,7 +487,7 @@ export class QueueSource {
     };
   }
 
-  private async settle(message: QueueMessage, why: string, signal: AbortSignal): Promise<void> {
+  private async settle(message: QueueMessage, why: string): Promise<void> {
     try {
       await this.deletions.delete(message.receiptHandle);
       this.stats.deleted += 1;
@@ -473,7 +503,7 @@ export class QueueSource {
     if (dlq) {
       try {
         await this.deps.queue.send(dlq, message.body, signal);
-        await this.settle(message, 'moved to the dead-letter queue', signal);
+        await this.settle(message, 'moved to the dead-letter queue');
         this.log.warn('message not understood: moved to the dead-letter queue', { message_id: message.messageId, reason, first_bytes: firstBytes, dead_letter_queue: dlq });
         return;
       } catch (error) {
@@ -481,6 +511,16 @@ export class QueueSource {
       }
     }
     this.log.warn("message not understood: left in the queue for its redrive policy", { message_id: message.messageId, reason, first_bytes: firstBytes });
+  }
+
+  /** The messages the queue holds now, visible, in flight or delayed; unbounded when it cannot say. */
+  private async backlog(signal: AbortSignal): Promise<number> {
+    try {
+      const attributes = await this.deps.queue.attributes(signal);
+      return attributes.messages + attributes.messagesInFlight + attributes.messagesDelayed;
+    } catch {
+      return Infinity;
+    }
   }
 
   private async readQueueStats(signal: AbortSignal): Promise<void> {

@@ -17,17 +17,16 @@ import { createSqsQueue, regionOfQueueUrl, type SqsQueue } from '../aws/sqs-queu
 import { secretsOf } from '../aws/credentials.js';
 import type { PollObserver, PollResult } from '../poll/poll-source.js';
 import { PollRunner, QueueRunner, type SourceRunner } from './runners.js';
-import { isQueued } from '../queue/options.js';
+import { isQueued, type QueuedSource } from '../queue/options.js';
 
 export type BucketFactory = (source: LoadedSource, ca: string[] | undefined) => S3Bucket;
 
 export const defaultBucketFactory: BucketFactory = (source, ca) => createS3Bucket(s3BucketOptionsFor(source, ca));
 
-export type QueueFactory = (source: LoadedSource, ca: string[] | undefined) => SqsQueue;
+export type QueueFactory = (source: LoadedSource & QueuedSource, ca: string[] | undefined) => SqsQueue;
 
 /** The queue of an SQS source, with its own credentials where it has them. */
 export const defaultQueueFactory: QueueFactory = (source, ca) => {
-  if (source.collection.type !== 'sqs') throw new Error(`source ${source.id} does not collect by SQS`);
   const collection = source.collection;
   const fromUrl = regionOfQueueUrl(collection.queue_url);
   const region = collection.region ?? fromUrl ?? (source.region === 'auto' ? 'us-east-1' : source.region);
@@ -153,12 +152,9 @@ export class Collector {
       clock: this.options.clock,
       onFinished: (result: PollResult) => this.options.onPollFinished?.(result),
     };
-    const clients = new S3Clients(s3BucketOptionsFor(source, ca), (options) => this.bucketFactory({ ...source, bucket: options.bucket, region: options.region }, ca));
-    const runner: SourceRunner =
-      isQueued(source)
-        ? new QueueRunner(source, this.queueFactory(source, ca), clients, source.bucket ? this.bucketFactory(source, ca) : undefined, context)
-        : new PollRunner(source, this.bucketFactory(source, ca), undefined, context);
-    if (source.collection.type !== 'sqs') clients.destroy();
+    const runner: SourceRunner = isQueued(source)
+      ? new QueueRunner(source, this.queueFactory(source, ca), new S3Clients(s3BucketOptionsFor(source, ca), (options) => this.bucketFactory({ ...source, bucket: options.bucket, region: options.region }, ca)), context)
+      : new PollRunner(source, this.bucketFactory(source, ca), context);
     this.runners.set(source.id, runner);
     this.live.add(runner);
     return runner;

@@ -67,7 +67,6 @@ export class PollRunner implements SourceRunner {
   constructor(
     readonly source: LoadedSource,
     private readonly bucket: S3Bucket,
-    private readonly clients: S3Clients | undefined,
     private readonly context: RunnerContext,
   ) {
     this.throttle = new TokenBucket(source.eps_throttle, context.clock);
@@ -89,7 +88,6 @@ export class PollRunner implements SourceRunner {
       store: this.context.store,
       sink: this.context.sink(),
       bucket: this.bucket,
-      ...(this.clients ? { getter: this.clients } : {}),
       clock: this.context.clock,
       log: this.context.log,
       throttle: this.throttle,
@@ -126,7 +124,6 @@ export class PollRunner implements SourceRunner {
 
   destroy(): void {
     this.bucket.destroy();
-    this.clients?.destroy();
   }
 }
 
@@ -153,12 +150,15 @@ export class QueueRunner implements SourceRunner {
   constructor(
     readonly source: LoadedSource & QueuedSource,
     private readonly queue: SqsQueue,
+    /** Reads the announced objects, of any bucket; its client of the source's bucket lists for reconcile. */
     private readonly clients: S3Clients,
-    private readonly bucket: S3Bucket | undefined,
     private readonly context: RunnerContext,
   ) {
     this.throttle = new TokenBucket(source.eps_throttle, context.clock);
+    this.bucket = source.bucket ? clients.bucket(source.bucket) : undefined;
   }
+
+  private readonly bucket: S3Bucket | undefined;
 
   private get collection() {
     return this.source.collection;
@@ -182,10 +182,11 @@ export class QueueRunner implements SourceRunner {
       this.receiving = undefined;
     });
     this.context.log.info('source receiving', { source: this.source.id, queue: this.collection.queue_url, ...(this.collection.reconcile ? { reconcile_every_s: this.collection.reconcile / 1000 } : {}) });
-    if (this.collection.reconcile && this.bucket) {
+    const bucket = this.bucket;
+    if (this.collection.reconcile && bucket) {
       this.reconcile = scheduleFor({ recurrence: this.collection.reconcile, schedule: undefined });
       this.reconcile.start(async () => {
-        await this.reconcileOnce();
+        await this.reconcileOnce(bucket);
       });
     }
   }
@@ -212,15 +213,15 @@ export class QueueRunner implements SourceRunner {
     return result;
   }
 
-  private async reconcileOnce(observer: PollObserver = {}): Promise<PollResult> {
-    if (!this.bucket) return asPollResult({ sourceId: this.source.id, status: 'ok', stats: emptyStats(), errors: [] });
+  /** Only with a bucket (the config requires one for reconcile). */
+  private async reconcileOnce(bucket: S3Bucket, observer: PollObserver = {}): Promise<PollResult> {
     if (this.reconciling) return this.reconciling;
     this.reconciling = pollSource(
       this.source,
       {
         store: this.context.store,
         sink: this.context.sink(),
-        bucket: this.bucket,
+        bucket,
         getter: this.clients,
         clock: this.context.clock,
         log: this.context.log.child({ reconcile: true }),
@@ -243,7 +244,7 @@ export class QueueRunner implements SourceRunner {
   async runOnce(observer: PollObserver = {}): Promise<PollResult> {
     const received = asPollResult(await this.receive({ untilEmpty: true }));
     if (!this.collection.reconcile || !this.bucket) return received;
-    const listed = await this.reconcileOnce(observer);
+    const listed = await this.reconcileOnce(this.bucket, observer);
     return mergeResults(received, listed);
   }
 
@@ -268,7 +269,6 @@ export class QueueRunner implements SourceRunner {
   destroy(): void {
     this.queue.destroy();
     this.clients.destroy();
-    this.bucket?.destroy();
   }
 }
 

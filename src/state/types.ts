@@ -120,6 +120,8 @@ export interface LedgerStore {
   failObjectAttempt(sourceId: string, object: ObjectId, error: string, maxAttempts: number, nowMs: number): LedgerRow;
   noteTransientError(sourceId: string, object: ObjectId, error: string, nowMs: number): void;
   skipObjects(sourceId: string, partition: string, objects: ObjectRef[], reason: string, nowMs: number): void;
+  /** Removes an object's row (and its count as failed): for a key that named no object after all. */
+  forgetObject(sourceId: string, object: ObjectId): void;
   /**
    * Forgets ledger rows at or below the partition's settled key that were finished before
    * `beforeMs`: the marker alone keeps those objects from being listed again. Rows of objects

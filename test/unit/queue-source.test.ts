@@ -32,7 +32,7 @@ class FakeQueue implements SqsQueue {
   readonly visibility: { receipt: string; seconds: number }[] = [];
   failVisibility: unknown;
   onVisibility?: () => void;
-  constructor(private messages: string[]) {}
+  constructor(readonly messages: string[]) {}
   async receive(max: number): Promise<QueueMessage[]> {
     const taken = this.messages.splice(0, max);
     return taken.map((body, index) => ({ messageId: `m${index}`, receiptHandle: `r-${body.length}-${index}`, body, sentMs: 0, receiveCount: 1 }));
@@ -60,8 +60,9 @@ class FakeQueue implements SqsQueue {
 
 /** Real time, but every pause is a millisecond: the visibility loop runs at once, without starving I/O. */
 class HurriedClock implements Clock {
+  constructor(public offsetMs = 0) {}
   now(): number {
-    return Date.now();
+    return Date.now() + this.offsetMs;
   }
   sleep(_ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -97,7 +98,7 @@ describe('the queue runner', () => {
   });
   afterEach(() => store.close());
 
-  async function drain(queue: FakeQueue, overrides: Record<string, unknown> = {}, log: Logger = capture([])) {
+  async function drain(queue: FakeQueue, overrides: Record<string, unknown> = {}, log: Logger = capture([]), run: { signal?: AbortSignal; untilEmpty?: boolean } = {}) {
     const parsed = sourceSchema.parse({
       id: 'q', region: 'us-east-1', format: 'cloudtrail', eps_throttle: 0,
       collection: { type: 'sqs', queue_url: queue.url, wait_time: '0s', visibility_timeout: '30s' },
@@ -105,7 +106,7 @@ describe('the queue runner', () => {
     });
     const source = { ...parsed, file: 'test', proxy: 'none' as const };
     if (!isQueued(source)) throw new Error('not an SQS source');
-    return new QueueSource(source, { store, sink, queue, getter: singleBucketGetter(bucket), clock, log, throttle: new TokenBucket(0, clock) }).run(new AbortController().signal, { untilEmpty: true });
+    return new QueueSource(source, { store, sink, queue, getter: singleBucketGetter(bucket), clock, log, throttle: new TokenBucket(0, clock) }).run(run.signal ?? new AbortController().signal, { untilEmpty: run.untilEmpty ?? true });
   }
 
   it('deletes a message once its object is delivered', async () => {
@@ -166,6 +167,64 @@ describe('the queue runner', () => {
     expect(queue.deleted).to.have.length(25);
     expect(queue.batches.length, `batches of ${queue.batches.join(', ')}`).to.be.below(25);
     expect(Math.max(...queue.batches)).to.be.at.most(10);
+  });
+
+  it("a key that is gone as decoded is tried once as the message wrote it; only the reading that named the object keeps a ledger row", async () => {
+    // A producer that did not form-encode: the object's key holds a literal '+'.
+    const literal = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/23/a+b.json.gz';
+    bucket.put(literal, trail(2));
+    const queue = new FakeQueue([notification(literal)]);
+    const result = await drain(queue);
+    expect(result.stats).to.include({ objectsDone: 1, objectsFailed: 0, deleted: 1 });
+    expect(sink.eventIds()).to.deep.equal(['e-0', 'e-1']);
+    const decoded = literal.replace('+', ' ');
+    expect(bucket.gets).to.deep.equal([decoded, literal]);
+    expect(store.ledger('q', 'fake-bucket', [decoded, literal]).size).to.equal(1);
+    expect(store.failedObjects('q')).to.deep.equal([]);
+    expect(store.getSource('q')).to.include({ objectsFailed: 0, objectsDone: 1 });
+  });
+
+  it('a service that receives for weeks prunes its ledger as it goes, not only when it stops', async () => {
+    bucket.put(KEY, trail(1));
+    // Delivered 20 days ago: past history_retention (7 days) and SQS's longest retention (14).
+    const past = new HurriedClock(-20 * 86_400_000);
+    const earlier = clock;
+    clock = past;
+    await drain(new FakeQueue([notification()]));
+    clock = earlier;
+    expect(store.ledger('q', 'fake-bucket', [KEY]).size).to.equal(1);
+    // Now a service: each empty long poll takes ten minutes of its clock; it is stopped once the row went.
+    const controller = new AbortController();
+    const idle = new FakeQueue([]);
+    idle.receive = async () => {
+      clock.offsetMs += 10 * 60_000;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (store.ledger('q', 'fake-bucket', [KEY]).size === 0 || clock.offsetMs > 3 * 3_600_000) controller.abort();
+      return [];
+    };
+    await drain(idle, {}, capture([]), { signal: controller.signal, untilEmpty: false });
+    expect(store.ledger('q', 'fake-bucket', [KEY]).size, 'rows pruned while receiving').to.equal(0);
+    expect(clock.offsetMs).to.be.at.most(2 * 3_600_000);
+  });
+
+  it('once takes what the queue held when it began, and ends even while the queue is fed without pause', async () => {
+    const keys = ['x', 'y', 'z'].map((name) => `AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/23/${name}.json.gz`);
+    for (const key of keys) bucket.put(key, trail(1));
+    const queue = new FakeQueue(keys.map((key) => notification(key)));
+    const receive = queue.receive.bind(queue);
+    let added = 0;
+    queue.receive = async (max) => {
+      const taken = await receive(max);
+      // A producer that never stops: a new message after every receive.
+      added += 1;
+      bucket.put(`AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/24/n${added}.json.gz`, trail(1));
+      queue.messages.push(notification(`AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/24/n${added}.json.gz`));
+      await new Promise((resolve) => setImmediate(resolve));
+      return taken;
+    };
+    const result = await drain(queue, { collection: { type: 'sqs', queue_url: queue.url, wait_time: '0s', max_messages: 1 } });
+    expect(result.stats.received).to.equal(3);
+    expect(result.stats.objectsDone).to.equal(3);
   });
 
   it('a redelivered message whose objects are done is deleted without reading them again', async () => {

@@ -187,6 +187,15 @@ export class SqliteLedgerStore implements LedgerStore {
     });
   }
 
+  forgetObject(sourceId: string, object: ObjectId): void {
+    this.conn.transaction(() => {
+      const row = this.#record(sourceId, object);
+      if (!row) return;
+      this.conn.statement('DELETE FROM objects WHERE source_id = ? AND bucket = ? AND key = ?').run(sourceId, object.bucket, object.key);
+      if (row.status === 'failed') bumpCounters(this.conn, sourceId, { failed: -1 });
+    });
+  }
+
   pruneHistory(sourceId: string, beforeMs: number, belowMarker: (partition: PartitionRow, key: string) => boolean, notifiedBeforeMs?: number): number {
     return this.conn.transaction(() => {
       let pruned = this.conn
