@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 
 const [dataDir, outFile] = process.argv.slice(2) as [string, string];
 const started = process.hrtime.bigint();
+const cpuAtStart = cpuSeconds();
 const out = await open(outFile, 'w');
 let events = 0;
 for (const file of (await readdir(dataDir)).sort()) {
@@ -18,4 +19,10 @@ for (const file of (await readdir(dataDir)).sort()) {
 }
 await out.close();
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-process.stdout.write(JSON.stringify({ events, seconds, maxRssKb: process.resourceUsage().maxRSS }));
+process.stdout.write(JSON.stringify({ events, seconds, maxRssKb: process.resourceUsage().maxRSS, cpuSeconds: cpuSeconds() - cpuAtStart }));
+
+/** User and system CPU of the whole process (every thread). */
+function cpuSeconds(): number {
+  const usage = process.resourceUsage();
+  return (usage.userCPUTime + usage.systemCPUTime) / 1e6;
+}

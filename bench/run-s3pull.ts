@@ -14,6 +14,7 @@ import { pollSource } from '../src/poll/poll-source.js';
 import { FileSink } from '../src/sinks/file.js';
 import { silentLogger } from '../src/log/logger.js';
 import { systemClock } from '../src/util/clock.js';
+import { ParseThreads, parseThreadCount } from '../src/pipeline/parse-threads.js';
 
 const [endpoint, workDir, outFile] = process.argv.slice(2) as [string, string, string];
 const source = {
@@ -42,10 +43,29 @@ const sink = process.env.BENCH_OUTPUT
     })
   : new FileSink(outFile);
 const bucket = createS3Bucket(s3BucketOptionsFor(source));
+// BENCH_THREADS: parse threads, as the collector's parse_threads (auto by default).
+const threads = parseThreadCount(process.env.BENCH_THREADS === undefined || process.env.BENCH_THREADS === 'auto' ? 'auto' : Number(process.env.BENCH_THREADS));
+const parseThreads = threads > 0 ? new ParseThreads(threads) : undefined;
+// Where the memory is, sampled: the JS heap (V8's), and what lies outside it (Buffers, zlib).
+const peak = { heapMb: 0, externalMb: 0 };
+const sampler = setInterval(() => {
+  const usage = process.memoryUsage();
+  peak.heapMb = Math.max(peak.heapMb, usage.heapTotal / 1048576);
+  peak.externalMb = Math.max(peak.externalMb, usage.external / 1048576);
+}, 20);
 const started = process.hrtime.bigint();
-const result = await pollSource(source, { store, sink, bucket, clock: systemClock, log: silentLogger }, new AbortController().signal);
+const cpuAtStart = cpuSeconds();
+const result = await pollSource(source, { store, sink, bucket, clock: systemClock, log: silentLogger, parseThreads }, new AbortController().signal);
 await sink.close();
+await parseThreads?.close();
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 bucket.destroy();
 store.close();
-process.stdout.write(JSON.stringify({ events: result.events, status: result.status, seconds, maxRssKb: process.resourceUsage().maxRSS }));
+clearInterval(sampler);
+process.stdout.write(JSON.stringify({ events: result.events, status: result.status, seconds, maxRssKb: process.resourceUsage().maxRSS, cpuSeconds: cpuSeconds() - cpuAtStart, peakHeapMb: Math.round(peak.heapMb), peakExternalMb: Math.round(peak.externalMb) }));
+
+/** User and system CPU of the whole process (every thread). */
+function cpuSeconds(): number {
+  const usage = process.resourceUsage();
+  return (usage.userCPUTime + usage.systemCPUTime) / 1e6;
+}

@@ -77,6 +77,8 @@ export const collectorSchema = z.strictObject({
   output: outputSchema.default({ type: 'stdout' }),
   /** After SIGTERM, how long polls may take to commit what was delivered before they are abandoned. */
   shutdown_timeout: duration('shutdown_timeout', 1000).default(25_000),
+  /** Threads that decode and parse objects beside the main thread; `auto`: one per core on a machine with more than one. */
+  parse_threads: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default('auto'),
   log: z
     .strictObject({
       level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),

@@ -9,8 +9,8 @@ import { nameFields, tokenize, type FieldSpec } from './tokenize.js';
 export function accessLogFormat(name: string, specs: FieldSpec[], minimumFields: number, timeOf: (event: Record<string, unknown>) => string | undefined): Format {
   return {
     name,
-    parse: (input) =>
-      parseLines(input, (line, number) => {
+    parse: (input, context) =>
+      parseLines(input, context.maxRecordBytes, (line, number) => {
         if (line.trim() === '') return undefined;
         const values = tokenize(line);
         if (!values) return { bad: { line: number, reason: 'unbalanced quotes or brackets' } };

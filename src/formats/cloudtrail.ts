@@ -2,18 +2,15 @@ import type { Format } from './types.js';
 import { jsonDocumentFormat } from './json-document.js';
 import { classifyCloudTrail } from './cloudtrail-categories.js';
 
-export { WHOLE_PARSE_LIMIT_BYTES } from './json-document.js';
-
 /**
  * CloudTrail log files: `{"Records": [...]}`, one event per record, each with its `category`
  * and `outcome` (cloudtrail-categories.ts) beside it in the envelope.
  */
-export function createCloudTrailFormat(wholeParseLimitBytes?: number): Format {
+export function createCloudTrailFormat(): Format {
   return jsonDocumentFormat({
     name: 'cloudtrail',
     recordsPath: ['Records'],
     kind: 'a CloudTrail file',
-    wholeParseLimitBytes,
     toItem: (record) => {
       const { category, outcome } = classifyCloudTrail(record);
       return {

@@ -22,7 +22,7 @@ export function csvFormat(options: CsvFormatOptions): Format {
   const hasHeader = options.header ?? options.columns === undefined;
   return {
     name: 'csv',
-    async *parse(input) {
+    async *parse(input, context) {
       // csv-parse reports skipped lines as it parses, ahead of the records we have taken; they are
       // given out in line order so that positions (event ids, resume points) never depend on chunking.
       const skipped: { bad: { line: number; reason: string } }[] = [];
@@ -35,7 +35,7 @@ export function csvFormat(options: CsvFormatOptions): Format {
           skip_empty_lines: true,
           skip_records_with_error: true,
           // A quote left open would otherwise gather the rest of the object into one field.
-          max_record_size: MAX_LINE_BYTES,
+          max_record_size: context.maxRecordBytes ?? MAX_LINE_BYTES,
         }),
       );
       parser.on('skip', (error: CsvError) => {

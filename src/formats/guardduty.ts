@@ -10,8 +10,8 @@ import { isoTime } from './typed.js';
  */
 export const guarddutyFormat: Format = {
   name: 'guardduty',
-  parse: (input) =>
-    parseLines(input, (line, number) => {
+  parse: (input, context) =>
+    parseLines(input, context.maxRecordBytes, (line, number) => {
       const parsed = parseJsonLine(line, number);
       if (!parsed || 'bad' in parsed) return parsed;
       const wrapped = parsed.event.findings;

@@ -18,6 +18,11 @@ import { jsonFormat } from './json.js';
 
 export type FormatConfig = Pick<FormatOptions, 'format' | 'records_path' | 'time_field' | 'csv'>;
 
+/** Just the format's options of a source: what a parse thread is given (never the credentials). */
+export function formatConfigOf(source: FormatConfig): FormatConfig {
+  return { format: source.format, records_path: source.records_path, time_field: source.time_field, csv: source.csv };
+}
+
 /** The format a source reads, with its options (records_path, time_field, csv). */
 export function formatFor(source: FormatConfig): Format {
   switch (source.format) {

@@ -3,12 +3,6 @@ import { ObjectDataError } from '../util/errors.js';
 import { MissingRecordsError, SplitError, splitRecords } from './record-splitter.js';
 import { MAX_LINE_BYTES } from './lines-reader.js';
 
-/**
- * Documents are read whole up to this size (decoded), which costs one JSON.parse, and split
- * record by record above it, so that memory stays bounded at any size. A whole document can
- * hold no record larger than this, so the record limit below holds for both paths.
- */
-export const WHOLE_PARSE_LIMIT_BYTES = 8 * 1024 * 1024;
 /** A longer record is skipped and counted, like a longer line, without being held in memory. */
 export const MAX_RECORD_BYTES = MAX_LINE_BYTES;
 
@@ -22,7 +16,6 @@ export interface JsonDocumentOptions {
   toItem: (record: Record<string, unknown>) => ParsedItem;
   /** The identity of a record for `dedup`, for formats whose records repeat across files. */
   dedupKey?: Format['dedupKey'];
-  wholeParseLimitBytes?: number;
 }
 
 /**
@@ -30,27 +23,10 @@ export interface JsonDocumentOptions {
  * configurationItems, any `records_path`): one event per record, in bounded memory at any size.
  */
 export function jsonDocumentFormat(options: JsonDocumentOptions): Format {
-  const limit = options.wholeParseLimitBytes ?? WHOLE_PARSE_LIMIT_BYTES;
   return {
     name: options.name,
     ...(options.dedupKey ? { dedupKey: options.dedupKey } : {}),
-    async *parse(input, context) {
-      const head: Buffer[] = [];
-      let headBytes = 0;
-      const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) {
-          yield* parseWhole(Buffer.concat(head, headBytes), context.key, options);
-          return;
-        }
-        const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
-        head.push(chunk);
-        headBytes += chunk.length;
-        if (headBytes > limit) break;
-      }
-      yield* parseSplit(concatStreams(head, iterator), context.key, options);
-    },
+    parse: (input, context) => parseRecords(input, context.key, context.maxRecordBytes ?? MAX_RECORD_BYTES, options),
   };
 }
 
@@ -63,30 +39,17 @@ function missing(key: string, options: JsonDocumentOptions): ObjectDataError {
   return new ObjectDataError(`${key}: not ${options.kind} (no ${describePath(options.recordsPath)})`, { context: { key } });
 }
 
-function* parseWhole(bytes: Buffer, key: string, options: JsonDocumentOptions): Iterable<ParsedItem> {
-  let document: unknown;
-  try {
-    document = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new ObjectDataError(`${key}: not valid JSON (${(error as Error).message})`, { context: { key } });
-  }
-  let records = document;
-  for (const name of options.recordsPath) {
-    records = records !== null && typeof records === 'object' && !Array.isArray(records) ? (records as Record<string, unknown>)[name] : undefined;
-  }
-  if (!Array.isArray(records)) throw missing(key, options);
-  for (let index = 0; index < records.length; index += 1) {
-    yield toItem(records[index], index, options);
-  }
-}
-
-async function* parseSplit(input: AsyncIterable<Buffer>, key: string, options: JsonDocumentOptions): AsyncIterable<ParsedItem> {
+/**
+ * One path for every size: the splitter is as fast as one JSON.parse of a whole small document,
+ * and then no record is serialised again (its text is delivered as the document holds it).
+ */
+async function* parseRecords(input: AsyncIterable<Buffer | string>, key: string, maxRecordBytes: number, options: JsonDocumentOptions): AsyncIterable<ParsedItem> {
   let index = 0;
   try {
-    for await (const items of splitRecords(input, { recordsPath: options.recordsPath, maxRecordBytes: MAX_RECORD_BYTES })) {
+    for await (const items of splitRecords(input, { recordsPath: options.recordsPath, maxRecordBytes })) {
       for (const item of items) {
-        if (item.kind === 'record') yield toItem(item.value, index, options);
-        else yield { bad: { line: index + 1, reason: `record ${index + 1} of ${item.bytes} bytes is longer than the ${MAX_RECORD_BYTES} allowed` } };
+        if (item.kind === 'record') yield toItem(item.value, item.json, index, options);
+        else yield { bad: { line: index + 1, reason: `record ${index + 1} of ${item.bytes} bytes is longer than max_record_bytes (${maxRecordBytes})` } };
         index += 1;
       }
     }
@@ -98,19 +61,12 @@ async function* parseSplit(input: AsyncIterable<Buffer>, key: string, options: J
   }
 }
 
-function toItem(record: unknown, index: number, options: JsonDocumentOptions): ParsedItem {
+function toItem(record: unknown, json: string | undefined, index: number, options: JsonDocumentOptions): ParsedItem {
   if (record === null || typeof record !== 'object' || Array.isArray(record)) {
     return { bad: { line: index + 1, reason: `record ${index + 1} is not a JSON object` } };
   }
-  return options.toItem(record as Record<string, unknown>);
-}
-
-async function* concatStreams(head: Buffer[], rest: AsyncIterator<Buffer>): AsyncIterable<Buffer> {
-  yield* head;
-  head.length = 0;
-  for (;;) {
-    const next = await rest.next();
-    if (next.done) return;
-    yield next.value;
-  }
+  const item = options.toItem(record as Record<string, unknown>);
+  // The text stands for the event only while the format passes the record on unchanged.
+  if (json !== undefined && 'event' in item && item.event === record) item.json = json;
+  return item;
 }

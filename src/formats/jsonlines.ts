@@ -5,7 +5,7 @@ import { recordTime } from './typed.js';
 /** One JSON object per line (NDJSON). A line that is not a JSON object is skipped and counted. */
 export const jsonlinesFormat: Format = {
   name: 'jsonlines',
-  parse: (input) => parseLines(input, parseJsonLine),
+  parse: (input, context) => parseLines(input, context.maxRecordBytes, parseJsonLine),
 };
 
 /** A JSON-lines format whose events carry their own time somewhere in the record. */

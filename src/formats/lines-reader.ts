@@ -61,11 +61,13 @@ export async function* readLines(input: Readable, maxBytes = MAX_LINE_BYTES): As
  */
 export async function* parseLines(
   input: Readable,
+  maxBytes: number | undefined,
   parseLine: (line: string, number: number) => ParsedItem | ParsedItem[] | undefined,
 ): AsyncIterable<ParsedItem> {
-  for await (const item of readLines(input)) {
+  const limit = maxBytes ?? MAX_LINE_BYTES;
+  for await (const item of readLines(input, limit)) {
     if ('tooLong' in item) {
-      yield { bad: { line: item.number, reason: `line of ${item.tooLong} bytes is longer than the ${MAX_LINE_BYTES} allowed` } };
+      yield { bad: { line: item.number, reason: `line of ${item.tooLong} bytes is longer than max_record_bytes (${limit})` } };
       continue;
     }
     const parsed = parseLine(item.line, item.number);

@@ -1,6 +1,6 @@
 /** The options of the formats role: which format a source reads, and the options of some formats. */
 import { z } from 'zod';
-import { MINUTE_MS, duration } from '../util/schema-parts.js';
+import { MINUTE_MS, byteSize, duration } from '../util/schema-parts.js';
 
 export const FORMAT_NAMES = [
   'cloudtrail', 'vpcflow', 'lines', 'jsonlines', 'alb', 'elb', 's3access', 'w3c', 'networkfirewall', 'waf',
@@ -37,6 +37,11 @@ export const formatShape = {
   time_field: dottedPath.optional(),
   csv: csvOptionsSchema.optional(),
   dedup: dedupSchema.optional(),
+  /**
+   * A longer line or record is skipped and counted as bad, its bytes dropped as they stream by, so
+   * that one huge record cannot take the collector's memory.
+   */
+  max_record_bytes: byteSize('max_record_bytes', 1024, 256 * 1024 ** 2).default(8 * 1024 ** 2),
 };
 
 export type FormatName = (typeof FORMAT_NAMES)[number];

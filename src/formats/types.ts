@@ -2,6 +2,8 @@ import type { Readable } from 'node:stream';
 
 export interface FormatContext {
   key: string;
+  /** A longer line or record is skipped and counted without being held (source option `max_record_bytes`). */
+  maxRecordBytes?: number | undefined;
 }
 
 /** One parsed record, or a line/record that could not be parsed (skipped and counted). */
@@ -11,6 +13,11 @@ export type ParsedItem =
       time?: string | undefined;
       /** Fields the format derives from the event (CloudTrail's category and outcome), set beside it in the envelope. */
       fields?: Record<string, string> | undefined;
+      /**
+       * The event's JSON text as the object holds it (one line), delivered as it is instead of
+       * serialising `event` again; absent when the event is not its record unchanged.
+       */
+      json?: string | undefined;
     }
   | { bad: { line: number; reason: string } };
 

@@ -24,9 +24,9 @@ const HEADER_HINTS = new Set(['srcaddr', 'interface-id', 'version', 'start']);
  */
 export const vpcflowFormat: Format = {
   name: 'vpcflow',
-  parse(input) {
+  parse(input, context) {
     let specs: FieldSpec[] | undefined;
-    return parseLines(input, (line, number) => {
+    return parseLines(input, context.maxRecordBytes, (line, number) => {
       if (line.trim() === '') return undefined;
       const values = line.trim().split(/\s+/);
       if (specs === undefined) {

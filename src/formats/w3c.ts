@@ -16,9 +16,9 @@ export function w3cFieldName(field: string): string {
  */
 export const w3cFormat: Format = {
   name: 'w3c',
-  parse(input) {
+  parse(input, context) {
     let fields: string[] | undefined;
-    return parseLines(input, (line, number) => {
+    return parseLines(input, context.maxRecordBytes, (line, number) => {
       if (line.startsWith('#')) {
         if (line.startsWith('#Fields:')) fields = line.slice('#Fields:'.length).trim().split(/\s+/).map(w3cFieldName);
         return undefined;

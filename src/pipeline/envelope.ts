@@ -32,15 +32,20 @@ function positionHex(position: number): string {
   return position.toString(16).padStart(12, '0');
 }
 
+/** Strings that recur in every event (field names, categories, outcomes), serialised once each. */
+const MAX_CACHED_STRINGS = 256;
+
 /**
  * Builds event lines for one object. The fields that are the same for every event of the
- * object are serialised once; per event only the id, time and the event itself are.
+ * object are serialised once; per event only the id, time and the event itself are, and the
+ * event not at all when the format hands over its text.
  */
 export class EnvelopeWriter {
   private readonly idPrefix: string;
   private readonly middle: string;
   private readonly fallbackTime: string;
   private readonly context: EnvelopeContext;
+  private readonly quoted = new Map<string, string>();
 
   constructor(context: EnvelopeContext) {
     this.context = context;
@@ -52,17 +57,31 @@ export class EnvelopeWriter {
       `,"bucket":${JSON.stringify(context.bucket)},"key":${JSON.stringify(context.key)},"format":${JSON.stringify(context.format)}`;
   }
 
-  record(position: number, event: Record<string, unknown>, time: string | undefined, fields?: Record<string, string>): OutputRecord {
+  /**
+   * `json` is the event's own text when the format has it (one line, the record unchanged); the
+   * event is serialised only without it. A RangeError means the event is nested too deeply for
+   * JSON.stringify.
+   */
+  record(position: number, event: Record<string, unknown>, time: string | undefined, fields?: Record<string, string>, json?: string): OutputRecord {
     const id = this.idPrefix + positionHex(position);
     const shownTime = time ?? this.fallbackTime;
     let derived = '';
-    if (fields) for (const name in fields) derived += `,${JSON.stringify(name)}:${JSON.stringify(fields[name])}`;
+    if (fields) for (const name in fields) derived += `,${this.quote(name)}:${this.quote(fields[name]!)}`;
     const head = `{"id":"${id}","time":${JSON.stringify(shownTime)}${this.middle}${derived},"event":`;
-    const line = `${head}${JSON.stringify(event)}}`;
+    const line = `${head}${json ?? JSON.stringify(event)}}`;
     return { id, time: shownTime, source: this.context.source, sourceId: this.context.sourceId, format: this.context.format, line, eventOffset: head.length };
   }
 
-  line(position: number, event: Record<string, unknown>, time: string | undefined, fields?: Record<string, string>): string {
-    return this.record(position, event, time, fields).line;
+  line(position: number, event: Record<string, unknown>, time: string | undefined, fields?: Record<string, string>, json?: string): string {
+    return this.record(position, event, time, fields, json).line;
+  }
+
+  private quote(text: string): string {
+    let quoted = this.quoted.get(text);
+    if (quoted === undefined) {
+      quoted = JSON.stringify(text);
+      if (this.quoted.size < MAX_CACHED_STRINGS) this.quoted.set(text, quoted);
+    }
+    return quoted;
   }
 }

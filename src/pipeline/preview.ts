@@ -33,7 +33,7 @@ export async function previewObject(
         preview.firstBad ??= item.bad;
       } else {
         preview.events += 1;
-        preview.firstLine ??= writer.line(position, item.event, item.time, item.fields);
+        preview.firstLine ??= writer.line(position, item.event, item.time, item.fields, item.json);
       }
       position += 1;
     }

@@ -6,19 +6,21 @@
 import type { Readable } from 'node:stream';
 import type { ObjectGetter, ObjectRef } from '../aws/types.js';
 import type { Format } from '../formats/types.js';
-import type { OutputRecord, Sink } from '../sinks/types.js';
+import type { FormatConfig } from '../formats/index.js';
+import type { Sink } from '../sinks/types.js';
 import type { TokenBucket } from '../throttle/token-bucket.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import { decode } from '../formats/decode.js';
-import { EnvelopeWriter } from './envelope.js';
+import { EnvelopeWriter, type EnvelopeContext } from './envelope.js';
+import { prepareBatches, type PreparedBatch } from './batches.js';
 import type { Deduplicator } from './dedup.js';
+import type { ParseThreads } from './parse-threads.js';
 import { classifyS3Error } from '../aws/classify.js';
 import { S3PullError, isAbortError } from '../util/errors.js';
 
-export const BATCH_EVENTS = 500;
-const BATCH_BYTES = 1024 * 1024;
+export { BATCH_EVENTS } from './batches.js';
 /** How many bad lines of one object are logged one by one before they are only counted. */
 const BAD_LINES_LOGGED = 10;
 
@@ -26,7 +28,8 @@ export interface PullContext {
   sourceId: string;
   /** The event source name for an object's key (identifier_pattern), the source id by default. */
   sourceNameFor?: (key: string) => string;
-  formatName: string;
+  /** The format's name and options, from which a parse thread makes the same format. */
+  formatConfig: FormatConfig;
   format: Format;
   getter: ObjectGetter;
   sink: Sink;
@@ -36,8 +39,12 @@ export interface PullContext {
   log: Logger;
   signal: AbortSignal;
   onEvents?: (count: number) => void;
+  /** Source option `max_record_bytes`: longer lines and records are skipped and counted. */
+  maxRecordBytes?: number | undefined;
   /** Drops repeated events (source option `dedup`); absent when the source does not dedup. */
   dedup?: Deduplicator | undefined;
+  /** Parse threads (`parse_threads`); without them the object is parsed on this thread. */
+  parseThreads?: ParseThreads | undefined;
 }
 
 export interface PullOutcome {
@@ -56,9 +63,32 @@ export async function pullObject(context: PullContext, object: ObjectRef): Promi
   let badLines = row.badLines;
   let duplicates = row.duplicates;
   const { dedup } = context;
-  const dedupKeyOf = dedup ? context.format.dedupKey : undefined;
   // Keys claimed by the batch on its way, released once it is committed or has failed.
   let batchKeys: string[] = [];
+
+  const deliver = async (batch: PreparedBatch) => {
+    let deliverable = batch.records;
+    let batchDuplicates = 0;
+    if (dedup) {
+      // One lookup per batch; repeats keep their positions (ids) but are not delivered.
+      const { repeats, claimed } = dedup.claim(batch.dedupKeys, clock.now());
+      batchKeys = claimed;
+      deliverable = batch.records.filter((_, index) => !repeats[index]);
+      batchDuplicates = batch.records.length - deliverable.length;
+    }
+    for (const bad of batch.badSamples) log.warn('bad line skipped', { line: bad.line, reason: bad.reason });
+    await context.throttle.take(deliverable.length, context.signal);
+    await context.sink.write(deliverable, context.signal);
+    events += deliverable.length;
+    badLines += batch.badLines;
+    duplicates += batchDuplicates;
+    checkpoint.progress(object, { events, badLines, duplicates, dedupKeys: batchKeys });
+    dedup?.release(batchKeys);
+    batchKeys = [];
+    context.onEvents?.(deliverable.length);
+    // Stop between batches on shutdown: what was delivered is committed, the rest resumes.
+    context.signal.throwIfAborted();
+  };
 
   let body: Readable | undefined;
   try {
@@ -66,80 +96,23 @@ export async function pullObject(context: PullContext, object: ObjectRef): Promi
     const fetched = await context.getter.get(object, context.signal);
     body = fetched.body;
     // The listing's ETag names the version we planned; a rewritten object starts over.
-    const etag = fetched.etag || object.etag;
-    const decoded = await decode(body, object.key);
-    const envelope = new EnvelopeWriter({
+    const envelope: EnvelopeContext = {
       sourceId,
       source: context.sourceNameFor?.(object.key) ?? sourceId,
       bucket: object.bucket,
       key: object.key,
-      etag,
-      format: context.formatName,
+      etag: fetched.etag || object.etag,
+      format: context.formatConfig.format,
       fallbackTime: object.lastModified.toISOString(),
-    });
-
-    let position = 0;
-    let batch: OutputRecord[] = [];
-    let batchBytes = 0;
-    let batchBad = 0;
-    let candidateKeys: (string | undefined)[] = [];
-    const flush = async () => {
-      if (batch.length === 0 && batchBad === 0) return;
-      let deliver = batch;
-      let batchDuplicates = 0;
-      if (dedup) {
-        // One lookup per batch; repeats keep their positions (ids) but are not delivered.
-        const { repeats, claimed } = dedup.claim(candidateKeys, clock.now());
-        batchKeys = claimed;
-        deliver = batch.filter((_, index) => !repeats[index]);
-        batchDuplicates = batch.length - deliver.length;
-      }
-      await context.throttle.take(deliver.length, context.signal);
-      await context.sink.write(deliver, context.signal);
-      events += deliver.length;
-      badLines += batchBad;
-      duplicates += batchDuplicates;
-      checkpoint.progress(object, { events, badLines, duplicates, dedupKeys: batchKeys });
-      dedup?.release(batchKeys);
-      context.onEvents?.(deliver.length);
-      batch = [];
-      candidateKeys = [];
-      batchKeys = [];
-      batchBytes = 0;
-      batchBad = 0;
-      // Stop between batches on shutdown: what was delivered is committed, the rest resumes.
-      context.signal.throwIfAborted();
     };
-
-    for await (const parsed of context.format.parse(decoded, { key: object.key })) {
-      const at = position;
-      position += 1;
-      if (at < resumeFrom) continue;
-      let item = parsed;
-      let record: OutputRecord | undefined;
-      if ('event' in item) {
-        try {
-          record = envelope.record(at, item.event, item.time, item.fields);
-        } catch (error) {
-          // JSON.parse takes any depth, JSON.stringify a few thousand levels: such a record is
-          // skipped and counted like a bad line, and the rest of the object is delivered.
-          if (!(error instanceof RangeError)) throw error;
-          item = { bad: { line: at + 1, reason: `record ${at + 1} is nested too deeply to be delivered as JSON` } };
-        }
-      }
-      if ('bad' in item) {
-        batchBad += 1;
-        if (badLines + batchBad <= BAD_LINES_LOGGED) {
-          log.warn('bad line skipped', { line: item.bad.line, reason: item.bad.reason });
-        }
-        continue;
-      }
-      if (dedupKeyOf) candidateKeys.push(dedupKeyOf(item.event));
-      batch.push(record!);
-      batchBytes += record!.line.length;
-      if (batch.length >= BATCH_EVENTS || batchBytes >= BATCH_BYTES) await flush();
-    }
-    await flush();
+    const options = { resumeFrom, samplesWanted: Math.max(0, BAD_LINES_LOGGED - row.badLines) };
+    const batches = context.parseThreads
+      ? context.parseThreads.batches({ format: context.formatConfig, envelope, ...options, dedup: dedup !== undefined, maxRecordBytes: context.maxRecordBytes }, body, context.signal)
+      : prepareBatches(context.format.parse(await decode(body, object.key), { key: object.key, maxRecordBytes: context.maxRecordBytes }), new EnvelopeWriter(envelope), {
+          ...options,
+          dedupKeyOf: dedup ? context.format.dedupKey : undefined,
+        });
+    for await (const batch of batches) await deliver(batch);
     checkpoint.complete(object, { events, badLines, duplicates });
     if (badLines > BAD_LINES_LOGGED) log.warn('bad lines skipped', { count: badLines });
     if (duplicates > 0) log.debug('repeated events dropped', { count: duplicates });

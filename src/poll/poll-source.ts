@@ -9,7 +9,7 @@ import type { Sink } from '../sinks/types.js';
 import type { LedgerRow, Store } from '../state/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
-import { formatFor } from '../formats/index.js';
+import { formatConfigOf, formatFor } from '../formats/index.js';
 import { sourceNamer } from './identifier.js';
 import { Deduplicator } from '../pipeline/dedup.js';
 import { TokenBucket } from '../throttle/token-bucket.js';
@@ -19,6 +19,7 @@ import { dateSortKey, listInDateOrder } from './date-order.js';
 import { SettledKeyWalker } from './settle.js';
 import { compileKeyPattern } from '../util/key-pattern.js';
 import { skipReason, type SkipReason } from './skip-rules.js';
+import type { ParseThreads } from '../pipeline/parse-threads.js';
 import { pullObject } from '../pipeline/pull-object.js';
 import { ObjectWorker, type ObjectOutcome } from '../pipeline/object-worker.js';
 import { LedgerCheckpoint } from '../pipeline/ledger-checkpoint.js';
@@ -45,6 +46,8 @@ export interface PollDependencies {
   inFlight?: Set<string>;
   /** Objects younger than this are left for now (an SQS source's reconcile leaves them to their notification). */
   youngestMs?: number;
+  /** Parse threads shared by every source; objects are parsed on the main thread without them. */
+  parseThreads?: ParseThreads | undefined;
 }
 
 export interface PollObserver {
@@ -136,7 +139,7 @@ export async function pollSource(
         {
           sourceId: source.id,
           sourceNameFor,
-          formatName: source.format,
+          formatConfig: formatConfigOf(source),
           format,
           getter,
           sink: deps.sink,
@@ -146,6 +149,8 @@ export async function pollSource(
           log,
           signal: pullSignal,
           dedup,
+          maxRecordBytes: source.max_record_bytes,
+          parseThreads: deps.parseThreads,
           onEvents: (count) => {
             renewLease();
             result.events += count;

@@ -14,12 +14,13 @@ import type { Store } from '../state/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import type { TokenBucket } from '../throttle/token-bucket.js';
-import { formatFor } from '../formats/index.js';
+import { formatConfigOf, formatFor } from '../formats/index.js';
 import { sourceNamer } from '../poll/identifier.js';
 import { scopeOf } from '../poll/partitions.js';
 import { skipReason } from '../poll/skip-rules.js';
 import { compileKeyPattern } from '../util/key-pattern.js';
 import { Deduplicator } from '../pipeline/dedup.js';
+import type { ParseThreads } from '../pipeline/parse-threads.js';
 import { pullObject } from '../pipeline/pull-object.js';
 import { ObjectWorker, type ObjectOutcome } from '../pipeline/object-worker.js';
 import { LedgerCheckpoint } from '../pipeline/ledger-checkpoint.js';
@@ -37,6 +38,8 @@ export interface QueueDependencies {
   throttle: TokenBucket;
   /** Objects being pulled now (s3:// URLs), shared with the reconcile listing of the same source. */
   inFlight?: Set<string>;
+  /** Parse threads shared by every source; objects are parsed on the main thread without them. */
+  parseThreads?: ParseThreads | undefined;
 }
 
 export interface QueueStatistics {
@@ -148,7 +151,7 @@ export class QueueSource {
           {
             sourceId: source.id,
             sourceNameFor,
-            formatName: source.format,
+            formatConfig: formatConfigOf(source),
             format,
             getter: this.deps.getter,
             sink: this.deps.sink,
@@ -158,6 +161,8 @@ export class QueueSource {
             log: this.log,
             signal: pullSignal,
             dedup,
+            maxRecordBytes: source.max_record_bytes,
+            parseThreads: this.deps.parseThreads,
             onEvents: (count) => {
               this.stats.events += count;
             },

@@ -18,6 +18,7 @@ import { secretsOf } from '../aws/credentials.js';
 import type { PollObserver, PollResult } from '../poll/poll-source.js';
 import { PollRunner, QueueRunner, type SourceRunner } from './runners.js';
 import { isQueued, type QueuedSource } from '../queue/options.js';
+import { ParseThreads, parseThreadCount } from '../pipeline/parse-threads.js';
 
 export type BucketFactory = (source: LoadedSource, ca: string[] | undefined) => S3Bucket;
 
@@ -52,6 +53,7 @@ export class Collector {
   private readonly bucketFactory: BucketFactory;
   private readonly queueFactory: QueueFactory;
   private scheduled = false;
+  private readonly parseThreads: ParseThreads | undefined;
 
   constructor(
     private config: LoadedConfig,
@@ -59,6 +61,8 @@ export class Collector {
   ) {
     this.bucketFactory = options.bucketFactory ?? defaultBucketFactory;
     this.queueFactory = options.queueFactory ?? defaultQueueFactory;
+    const threads = parseThreadCount(config.collector.parse_threads);
+    this.parseThreads = threads > 0 ? new ParseThreads(threads) : undefined;
     for (const source of config.sources) this.add(source);
   }
 
@@ -126,6 +130,7 @@ export class Collector {
   async stop(): Promise<void> {
     this.scheduled = false;
     await Promise.all([...this.runners.keys()].map((id) => this.remove(id)));
+    await this.parseThreads?.close();
   }
 
   /** The objects being pulled now, as s3:// URLs with their source. */
@@ -150,6 +155,7 @@ export class Collector {
       sink: () => this.options.sink,
       log: this.options.log,
       clock: this.options.clock,
+      parseThreads: this.parseThreads,
       onFinished: (result: PollResult) => this.options.onPollFinished?.(result),
     };
     const runner: SourceRunner = isQueued(source)

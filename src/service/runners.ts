@@ -11,6 +11,7 @@ import type { Sink } from '../sinks/types.js';
 import type { Store } from '../state/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../util/clock.js';
+import type { ParseThreads } from '../pipeline/parse-threads.js';
 import { TokenBucket } from '../throttle/token-bucket.js';
 import { scheduleFor, type Schedule } from '../schedule/schedule.js';
 import { emptyPollResult, pollSource, type PollObserver, type PollResult } from '../poll/poll-source.js';
@@ -24,6 +25,8 @@ export interface RunnerContext {
   sink: () => Sink;
   log: Logger;
   clock: Clock;
+  /** Shared by every source of the process; absent: objects are parsed on the main thread. */
+  parseThreads?: ParseThreads | undefined;
   onFinished?: (result: PollResult) => void;
 }
 
@@ -87,6 +90,7 @@ export class PollRunner implements SourceRunner {
     const deps = {
       store: this.context.store,
       sink: this.context.sink(),
+      parseThreads: this.context.parseThreads,
       bucket: this.bucket,
       clock: this.context.clock,
       log: this.context.log,
@@ -195,6 +199,7 @@ export class QueueRunner implements SourceRunner {
     const source = new QueueSource(this.source, {
       store: this.context.store,
       sink: this.context.sink(),
+      parseThreads: this.context.parseThreads,
       queue: this.queue,
       getter: this.clients,
       clock: this.context.clock,
@@ -221,6 +226,7 @@ export class QueueRunner implements SourceRunner {
       {
         store: this.context.store,
         sink: this.context.sink(),
+        parseThreads: this.context.parseThreads,
         bucket,
         getter: this.clients,
         clock: this.context.clock,

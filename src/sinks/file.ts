@@ -1,6 +1,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { OutputRecord, Sink } from './types.js';
+import { ndjsonOf } from './ndjson.js';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import { SinkError } from '../util/errors.js';
@@ -32,7 +33,7 @@ export class FileSink implements Sink {
 
   write(records: OutputRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    const data = Buffer.from(joinLines(records));
+    const data = ndjsonOf(records);
     const result = this.queue.then(async () => {
       let handle: FileHandle | undefined;
       let startSize: number | undefined;
@@ -129,10 +130,4 @@ export class FileSink implements Sink {
     this.handle = undefined;
     await handle?.close();
   }
-}
-
-export function joinLines(records: OutputRecord[]): string {
-  let text = '';
-  for (const record of records) text += record.line + '\n';
-  return text;
 }

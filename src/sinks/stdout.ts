@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { OutputRecord, Sink } from './types.js';
-import { joinLines } from './file.js';
+import { ndjsonOf } from './ndjson.js';
 import { SinkError } from '../util/errors.js';
 
 /** NDJSON on standard output; waits for the stream to drain so a slow reader slows the pull. */
@@ -12,7 +12,7 @@ export class StdoutSink implements Sink {
   write(records: OutputRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.stream.write(joinLines(records), (error) => {
+      this.stream.write(ndjsonOf(records), (error) => {
         if (error) reject(new SinkError(`cannot write to stdout: ${error.message}`, { cause: error }));
         else resolve();
       });

@@ -30,6 +30,27 @@ export function duration(field: string, minimumMs: number) {
   });
 }
 
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1000, kib: 1024, mb: 1000 ** 2, mib: 1024 ** 2, gb: 1000 ** 3, gib: 1024 ** 3 };
+
+/** A size in bytes: a number, or a number and a unit (`512KiB`, `8MiB`, `16MB`). */
+export function byteSize(field: string, minimum: number, maximum: number) {
+  const show = (bytes: number) => (bytes % 1024 ** 2 === 0 ? `${bytes / 1024 ** 2}MiB` : `${bytes / 1024}KiB`);
+  return z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(String(value));
+    const unit = match ? BYTE_UNITS[match[2]!.toLowerCase()] : undefined;
+    if (!match || unit === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${field} must be a number of bytes, or a number and a unit KiB, MiB or GiB, such as 8MiB` });
+      return z.NEVER;
+    }
+    const bytes = Math.round(Number(match[1]) * unit);
+    if (bytes < minimum || bytes > maximum) {
+      ctx.addIssue({ code: 'custom', message: `${field} must be between ${show(minimum)} and ${show(maximum)}` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+}
+
 // Bucket names as S3 allows them today (lowercase, digits, dots and hyphens; 3 to 63 characters).
 export const bucketName = z
   .string()

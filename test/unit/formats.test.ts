@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { gzipSync, gunzipSync } from 'node:zlib';
-import { cloudtrailFormat, createCloudTrailFormat } from '../../src/formats/cloudtrail.js';
+import { cloudtrailFormat } from '../../src/formats/cloudtrail.js';
 import { vpcflowFormat } from '../../src/formats/vpcflow.js';
 import { linesFormat } from '../../src/formats/lines.js';
 import { jsonlinesFormat } from '../../src/formats/jsonlines.js';
@@ -35,36 +35,49 @@ describe('formats', () => {
       expect(all[0]!.time).to.equal(original[0].eventTime);
     });
 
-    it('streams objects above the whole-parse limit with the same output', async () => {
-      const bytes = fixture('cloudtrail/beats-aws-cloudtrail.json');
-      const whole = await parse(cloudtrailFormat, bytes);
-      const streamed = await parse(createCloudTrailFormat(1024), bytes, 333);
-      expect(whole).to.have.length(63);
-      expect(streamed).to.deep.equal(whole);
-    });
-
-    it('refuses a file without a Records array, naming the key', async () => {
-      for (const limit of [undefined, 4]) {
-        const format = limit ? createCloudTrailFormat(limit) : cloudtrailFormat;
-        let error: Error | undefined;
-        try {
-          await parse(format, '{"Other": [1, 2]}');
-        } catch (caught) {
-          error = caught as Error;
-        }
-        expect(error?.message, `limit ${limit}`).to.equal('test-key: not a CloudTrail file (no "Records" array at the top level)');
+    it('reads a file at any chunk size as JSON.parse reads it whole, compact or pretty-printed', async () => {
+      const compact = fixture('cloudtrail/beats-aws-cloudtrail.json');
+      const records = JSON.parse(compact.toString('utf8')).Records as Record<string, unknown>[];
+      const pretty = Buffer.from(JSON.stringify({ Records: records }, null, 2));
+      for (const chunk of [1, 333, pretty.length]) {
+        const fromCompact = events(await parse(cloudtrailFormat, compact, chunk));
+        const fromPretty = events(await parse(cloudtrailFormat, pretty, chunk));
+        expect(fromCompact.map((item) => item.event)).to.deep.equal(records);
+        expect(fromPretty.map((item) => item.event)).to.deep.equal(records);
+        expect(fromCompact.map((item) => JSON.parse(item.json!))).to.deep.equal(records);
+        // A pretty-printed record holds line breaks: its text cannot be a line, so it is serialised again.
+        expect(fromPretty.filter((item) => item.json !== undefined)).to.have.length(0);
       }
     });
 
-    it('refuses invalid JSON whole or streamed', async () => {
-      for (const format of [cloudtrailFormat, createCloudTrailFormat(4)]) {
+    it('hands over the text of each compact record, exactly as the file holds it', async () => {
+      const text = '{"Records":[{"eventID":"1","n":1.50,"s":"\\u00e9 \\"q\\""},{"eventID":"2","a":[ 1 , {"b":null} ]}]}';
+      const items = events(await parse(cloudtrailFormat, text, 7));
+      expect(items.map((item) => item.json)).to.deep.equal(['{"eventID":"1","n":1.50,"s":"\\u00e9 \\"q\\""}', '{"eventID":"2","a":[ 1 , {"b":null} ]}']);
+      expect(items.map((item) => JSON.parse(item.json!))).to.deep.equal(items.map((item) => item.event));
+    });
+
+    it('refuses a file without a Records array, naming the key', async () => {
+      for (const chunk of [1, 4, 100]) {
         let error: Error | undefined;
         try {
-          await parse(format, '{"Records": [{"a": 1}, {"b": ');
+          await parse(cloudtrailFormat, '{"Other": [1, 2]}', chunk);
         } catch (caught) {
           error = caught as Error;
         }
-        expect(error?.message).to.match(/^test-key: not valid JSON/);
+        expect(error?.message, `chunk ${chunk}`).to.equal('test-key: not a CloudTrail file (no "Records" array at the top level)');
+      }
+    });
+
+    it('refuses invalid JSON, naming where it broke off', async () => {
+      for (const chunk of [4, 100]) {
+        let error: Error | undefined;
+        try {
+          await parse(cloudtrailFormat, '{"Records": [{"a": 1}, {"b": ', chunk);
+        } catch (caught) {
+          error = caught as Error;
+        }
+        expect(error?.message).to.equal('test-key: not valid JSON (the document ends early, inside record 2 (truncated?))');
       }
     });
 

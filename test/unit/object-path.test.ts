@@ -88,7 +88,7 @@ describe('the poll and the object path, with fakes', () => {
     const info = { bucket: 'fake-bucket', key: objectKey, etag: bucket.objects.get(objectKey)!.etag, size: 1, lastModified: new Date() };
     const clock = new ShiftedClock();
     const context = {
-      sourceId: 'trail', formatName: 'cloudtrail', format: cloudtrailFormat,
+      sourceId: 'trail', formatConfig: { format: 'cloudtrail' as const }, format: cloudtrailFormat,
       getter: singleBucketGetter(bucket), sink, checkpoint: new LedgerCheckpoint(store, 'trail', () => PREFIX, 5, clock),
       throttle: new TokenBucket(0, clock), clock, log: silentLogger, signal: new AbortController().signal,
     };

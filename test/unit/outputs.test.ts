@@ -8,6 +8,7 @@ import { collectorSchema, httpOutputSchema, sourceSchema, syslogOutputSchema } f
 import { sourceNamer } from '../../src/poll/identifier.js';
 import { EnvelopeWriter } from '../../src/pipeline/envelope.js';
 import type { OutputRecord } from '../../src/sinks/types.js';
+import { encodeLines, joinLines, ndjsonOf, withNdjson } from '../../src/sinks/ndjson.js';
 
 const record = (overrides: Partial<OutputRecord> = {}): OutputRecord => {
   const writer = new EnvelopeWriter({ sourceId: 'trail', source: overrides.source ?? 'trail', bucket: 'b', key: 'k', etag: 'e', format: 'cloudtrail', fallbackTime: '2026-01-01T00:00:00.000Z' });
@@ -163,5 +164,20 @@ describe('outputs: RELP framing', () => {
     answer('garbage that is not RELP at all, no digits first');
     await new Promise((resolve) => setImmediate(resolve));
     expect(socket.destroyed).to.equal(true);
+  });
+});
+
+describe('NDJSON encoding', () => {
+  it('encodes lines of any text exactly as joining them would, ASCII or not, and keeps the encoding made with a batch', () => {
+    const lines = ['{"a":1}', '{"s":"é€"}', `{"s":"${'😀'.repeat(300)}"}`, `{"s":"${'x'.repeat(5000)}"}`, ''];
+    for (const pick of [[0], [0, 3], [1, 2], [2, 2, 2], [0, 1, 2, 3, 4], [4]]) {
+      const records = pick.map((index) => ({ ...record(), line: lines[index]! }));
+      expect(encodeLines(records).toString('utf8'), `lines ${pick}`).to.equal(joinLines(records));
+    }
+    const batch = [record()];
+    const made = Buffer.from('made elsewhere\n');
+    expect(ndjsonOf(withNdjson(batch, made))).to.equal(made);
+    // Another array of the same records (a batch filtered by dedup) is encoded again.
+    expect(ndjsonOf([...batch]).toString('utf8')).to.equal(`${batch[0]!.line}\n`);
   });
 });

@@ -1,0 +1,102 @@
+/**
+ * A parse thread's task (run by piscina): one object, from the bytes the main thread hands over
+ * to envelope batches handed back. Nothing here touches S3, the output or the state file.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { Readable } from 'node:stream';
+import { decode } from '../formats/decode.js';
+import { formatFor } from '../formats/index.js';
+import { EnvelopeWriter } from './envelope.js';
+import { prepareBatches, type PreparedBatch } from './batches.js';
+import { S3PullError } from '../util/errors.js';
+import { encodeLines } from '../sinks/ndjson.js';
+import { BATCH_WINDOW, type BatchMessage, type ErrorDescription, type FromThread, type ParseJob, type ToThread } from './parse-messages.js';
+
+class Aborted extends Error {}
+
+export default async function parseObject({ port, job }: { port: MessagePort; job: ParseJob }): Promise<void> {
+  const send = (message: FromThread) => port.postMessage(message);
+  let credits = BATCH_WINDOW;
+  let aborted = false;
+  let wakeWriter: (() => void) | undefined;
+  // Bytes come when asked for: the thread reads the object no faster than it parses it.
+  const bytes = new Readable({
+    highWaterMark: 0,
+    read: () => send({ type: 'more' }),
+  });
+  const abort = () => {
+    aborted = true;
+    bytes.destroy(new Aborted());
+    wakeWriter?.();
+  };
+  // The main thread closing the port (it gave the object up, or ended) is an abort too.
+  port.once('close', abort);
+  port.on('message', (message: ToThread) => {
+    switch (message.type) {
+      case 'chunk':
+        bytes.push(Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength));
+        break;
+      case 'end':
+        bytes.push(null);
+        break;
+      case 'ack':
+        credits += 1;
+        wakeWriter?.();
+        break;
+      case 'abort':
+        abort();
+        break;
+    }
+  });
+  const windowOpen = () =>
+    new Promise<void>((resolve) => {
+      wakeWriter = resolve;
+    });
+  try {
+    const format = formatFor(job.format);
+    const decoded = await decode(bytes, job.envelope.key);
+    const items = format.parse(decoded, { key: job.envelope.key, maxRecordBytes: job.maxRecordBytes });
+    const batches = prepareBatches(items, new EnvelopeWriter(job.envelope), {
+      resumeFrom: job.resumeFrom,
+      samplesWanted: job.samplesWanted,
+      dedupKeyOf: job.dedup ? format.dedupKey : undefined,
+    });
+    for await (const batch of batches) {
+      while (credits === 0 && !aborted) await windowOpen();
+      if (aborted) return;
+      credits -= 1;
+      const message = batchMessage(batch);
+      port.postMessage(message satisfies FromThread, [message.ndjson.buffer as ArrayBuffer]);
+    }
+    if (!aborted) send({ type: 'done' });
+  } catch (error) {
+    if (!aborted) send({ type: 'error', error: describe(error) });
+  } finally {
+    port.close();
+  }
+}
+
+function batchMessage(batch: PreparedBatch): BatchMessage {
+  const count = batch.records.length;
+  const ids: string[] = new Array(count);
+  const times: string[] = new Array(count);
+  const eventOffsets: number[] = new Array(count);
+  for (let index = 0; index < count; index += 1) {
+    const record = batch.records[index]!;
+    ids[index] = record.id;
+    times[index] = record.time;
+    eventOffsets[index] = record.eventOffset;
+  }
+  // Encoded here, off the main thread, and moved. A small one may lie in Node's shared pool of
+  // small buffers (which must not be moved away): that one is copied.
+  const encoded = encodeLines(batch.records);
+  const ndjson = encoded.buffer.byteLength > Buffer.poolSize ? new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.length) : new Uint8Array(encoded);
+  return { type: 'batch', ids, times, ndjson, eventOffsets, dedupKeys: batch.dedupKeys, badLines: batch.badLines, badSamples: batch.badSamples };
+}
+
+/** An error crosses the thread boundary as its code and message; the main thread makes it again. */
+function describe(error: unknown): ErrorDescription {
+  if (error instanceof S3PullError) return { name: error.name, message: error.message, code: error.code, retryable: error.retryable, context: error.context };
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'Error', message: String(error) };
+}
