@@ -76,10 +76,11 @@ const parse = (r: { code: number | null; out: string; err: string }) => (r.out ?
 const n = parse(naive);
 const p = parse(s3pull);
 console.log(`\none CloudTrail object: ${records.toLocaleString('en')} records, ${uncompressedMb.toFixed(0)} MB uncompressed, ${gzMb.toFixed(0)} MB gzip; node ${process.version}\n`);
-console.log('| run | events | seconds | peak RSS MB | result |');
-console.log('| --- | ---: | ---: | ---: | --- |');
-console.log(`| naive: gunzip whole + JSON.parse whole | ${(n.events ?? 0).toLocaleString('en')} | ${n.seconds ?? '-'} | ${n.maxRssKb ? Math.round(n.maxRssKb / 1024) : '-'} | ${n.error ? `fails: ${n.error}` : 'ok'} |`);
-console.log(`| s3pull: streamed from local S3 into the file output | ${(p.events ?? 0).toLocaleString('en')} | ${p.seconds?.toFixed(1) ?? '-'} | ${p.maxRssKb ? Math.round(p.maxRssKb / 1024) : '-'} | ${p.status ?? p.error} |`);
+const perSecond = (r: { events?: number; seconds?: number; error?: string }) => (r.events && r.seconds && !r.error ? Math.round(r.events / r.seconds).toLocaleString('en') : '-');
+console.log('| run | events | seconds | events/s | peak RSS MB | result |');
+console.log('| --- | ---: | ---: | ---: | ---: | --- |');
+console.log(`| naive: gunzip whole + JSON.parse whole | ${(n.events ?? 0).toLocaleString('en')} | ${n.seconds ?? '-'} | ${perSecond(n)} | ${n.maxRssKb ? Math.round(n.maxRssKb / 1024) : '-'} | ${n.error ? `fails: ${n.error}` : 'ok'} |`);
+console.log(`| s3pull: streamed from local S3 into the file output (parse_threads: auto) | ${(p.events ?? 0).toLocaleString('en')} | ${p.seconds?.toFixed(1) ?? '-'} | ${perSecond(p)} | ${p.maxRssKb ? Math.round(p.maxRssKb / 1024) : '-'} | ${p.status ?? p.error} |`);
 if (p.events !== records) {
   console.error(`s3pull delivered ${p.events} of ${records} events`);
   process.exitCode = 1;

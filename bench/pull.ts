@@ -1,60 +1,49 @@
 /**
  * `npm run bench`: s3pull pulling ≥200 MB of uncompressed CloudTrail from a local S3 endpoint
  * (moto) into the file output, throttle off, side by side in one run with a baseline that reads
- * the same objects from local disk (gunzip + JSON.parse + one line per record). Each side runs in
- * its own process so that its peak RSS is its own.
+ * the same objects from local disk (gunzip + JSON.parse + one line per record): s3pull with its
+ * parsing on the main thread, and with parse threads (parse_threads: auto) where there is more
+ * than one core. Each run is its own process, so that its peak RSS and CPU are its own; CPU is
+ * of the whole process (every thread), from the start of the pull.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { startMoto, stopMoto } from '../test/helpers/moto.js';
-import { buildObjects } from './data.js';
-import { script, workDir } from './paths.js';
+import { availableParallelism } from 'node:os';
+import { stopMoto } from '../test/helpers/moto.js';
+import { workDir } from './paths.js';
+import { describeData, prepareTrail, runScript, type Measured } from './trail-bench.js';
+import { parseThreadCount } from '../src/pipeline/parse-threads.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const work = workDir('.data');
-const megabytes = Number(process.env.BENCH_MB ?? 200);
+const data = await prepareTrail(work, Number(process.env.BENCH_MB ?? 200));
+const profileDir = process.env.BENCH_CPU_PROF ? work : undefined;
 
-rmSync(work, { recursive: true, force: true });
-mkdirSync(path.join(work, 'objects'), { recursive: true });
-
-const objects = buildObjects(megabytes * 1024 * 1024, 2000);
-const uncompressed = objects.reduce((sum, object) => sum + object.uncompressedBytes, 0);
-const compressed = objects.reduce((sum, object) => sum + object.gzipped.length, 0);
-const events = objects.reduce((sum, object) => sum + object.records, 0);
-for (const object of objects) writeFileSync(path.join(work, 'objects', path.basename(object.key)), object.gzipped);
-
-const endpoint = await startMoto();
-const s3 = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
-await s3.send(new CreateBucketCommand({ Bucket: 'bench-trail' }));
-for (const object of objects) await s3.send(new PutObjectCommand({ Bucket: 'bench-trail', Key: object.key, Body: object.gzipped }));
-s3.destroy();
-
-function run(name: string, args: string[]): Promise<{ events: number; seconds: number; maxRssKb: number; status?: string }> {
-  return new Promise((resolve, reject) => {
-    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', work] : [];
-    const child = spawn(process.execPath, [...profile, ...script(name), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${name} exited ${code}`))));
-  });
+const concurrency = process.env.BENCH_CONCURRENCY ?? '4';
+const autoThreads = parseThreadCount('auto');
+const runs: { name: string; result: Measured; output: string }[] = [];
+const baselineOutput = path.join(work, 'baseline.ndjson');
+runs.push({ name: 'baseline: local disk, gunzip + JSON.parse + line per record', result: await runScript('run-baseline', [data.objectsDir, baselineOutput], {}, profileDir), output: baselineOutput });
+// Each s3pull run starts from an empty state file and output.
+for (const threads of autoThreads > 0 ? [0, autoThreads] : [0]) {
+  rmSync(path.join(work, 'state.db'), { force: true });
+  const output = path.join(work, `s3pull-${threads}.ndjson`);
+  const label = threads === 0 ? 'parse_threads: 0 (all on the main thread)' : `parse_threads: auto (${threads} threads)`;
+  const result = await runScript('run-s3pull', [data.endpoint, work, output], { BENCH_THREADS: String(threads) }, profileDir);
+  runs.push({ name: `s3pull: local S3 (moto) → file output, throttle off, concurrency ${concurrency}, ${label}`, result, output });
 }
-
-const baseline = await run('run-baseline', [path.join(work, 'objects'), path.join(work, 'baseline.ndjson')]);
-const s3pull = await run('run-s3pull', [endpoint, work, path.join(work, 's3pull.ndjson')]);
 await stopMoto();
 
-const mb = uncompressed / 1024 / 1024;
-const row = (name: string, r: { events: number; seconds: number; maxRssKb: number }, outFile: string) =>
-  `| ${name} | ${r.events.toLocaleString('en')} | ${r.seconds.toFixed(2)} | ${Math.round(r.events / r.seconds).toLocaleString('en')} | ${(mb / r.seconds).toFixed(1)} | ${Math.round(r.maxRssKb / 1024)} | ${Math.round(statSync(outFile).size / 1024 / 1024)} |`;
-console.log(`\n${objects.length} CloudTrail objects, ${events.toLocaleString('en')} events, ${mb.toFixed(0)} MB uncompressed (${(compressed / 1024 / 1024).toFixed(1)} MB gzip); node ${process.version}\n`);
-console.log('| run | events | seconds | events/s | MB/s (uncompressed) | peak RSS MB | output MB |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-console.log(row('baseline: local disk, gunzip + JSON.parse + line per record', baseline, path.join(work, 'baseline.ndjson')));
-console.log(row(`s3pull: local S3 (moto) → file output, throttle off, concurrency ${process.env.BENCH_CONCURRENCY ?? 4}`, s3pull, path.join(work, 's3pull.ndjson')));
-console.log(`\ns3pull / baseline: ${((events / s3pull.seconds) / (events / baseline.seconds)).toFixed(2)}× the baseline's events/s`);
-if (s3pull.events !== events || baseline.events !== events) {
-  console.error(`event counts differ: expected ${events}, baseline ${baseline.events}, s3pull ${s3pull.events}`);
-  process.exitCode = 1;
+const baseline = runs[0]!.result;
+const rate = (r: Measured) => r.events / r.seconds;
+const row = ({ name, result: r, output }: (typeof runs)[number]) =>
+  `| ${name} | ${r.events.toLocaleString('en')} | ${r.seconds.toFixed(2)} | ${Math.round(rate(r)).toLocaleString('en')} | ${(rate(r) / rate(baseline)).toFixed(2)}× | ${r.cpuSeconds.toFixed(2)} | ${(r.cpuSeconds / r.events / (baseline.cpuSeconds / baseline.events)).toFixed(2)}× | ${Math.round(r.maxRssKb / 1024)} | ${Math.round(statSync(output).size / 1024 / 1024)} |`;
+console.log(`\n${describeData(data)}; node ${process.version}, ${availableParallelism()} cores (moto shares them)\n`);
+console.log('| run | events | seconds | events/s | vs baseline | CPU s | CPU per event vs baseline | peak RSS MB | output MB |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const measured of runs) console.log(row(measured));
+for (const { name, result } of runs) {
+  if (result.events !== data.events) {
+    console.error(`event counts differ: expected ${data.events}, ${name}: ${result.events}`);
+    process.exitCode = 1;
+  }
 }

@@ -46,6 +46,8 @@ const bucket = createS3Bucket(s3BucketOptionsFor(source));
 // BENCH_THREADS: parse threads, as the collector's parse_threads (auto by default).
 const threads = parseThreadCount(process.env.BENCH_THREADS === undefined || process.env.BENCH_THREADS === 'auto' ? 'auto' : Number(process.env.BENCH_THREADS));
 const parseThreads = threads > 0 ? new ParseThreads(threads) : undefined;
+// The service starts its threads as it starts; their start is not part of the pull.
+await parseThreads?.warm();
 // Where the memory is, sampled: the JS heap (V8's), and what lies outside it (Buffers, zlib).
 const peak = { heapMb: 0, externalMb: 0 };
 const sampler = setInterval(() => {

@@ -6,6 +6,7 @@
 import type { ParsedItem } from '../formats/types.js';
 import type { OutputRecord } from '../sinks/types.js';
 import type { EnvelopeWriter } from './envelope.js';
+import { BufferPool, EncodedRecord, NdjsonWriter, withNdjson } from '../sinks/ndjson.js';
 
 export const BATCH_EVENTS = 500;
 const BATCH_BYTES = 1024 * 1024;
@@ -16,7 +17,17 @@ export interface BadLine {
 }
 
 export interface PreparedBatch {
+  /** Records whose lines live in `ndjson` (read back only by outputs that want them one by one). */
   records: OutputRecord[];
+  /**
+   * The records' lines, each followed by a newline. Valid until the next batch is asked for: its
+   * buffer is then reused (and the records' lines can no longer be read).
+   */
+  ndjson: Buffer;
+  /** The whole buffer `ndjson` lies in, for handing it back to be reused. */
+  buffer: Buffer;
+  /** Marks the lines as no longer readable (their buffer is about to be reused). */
+  release(): void;
   /** The identity of each record for `dedup`, in the same order; empty when the source does not dedup. */
   dedupKeys: (string | undefined)[];
   /** Items skipped as bad; each holds a position like an event. */
@@ -31,14 +42,19 @@ export interface BatchOptions {
   dedupKeyOf?: ((event: Record<string, unknown>) => string | undefined) | undefined;
   /** How many bad lines are handed over with their reason; the rest are only counted. */
   samplesWanted: number;
+  /**
+   * Where batch buffers come from; the caller then hands each one back itself (a parse thread,
+   * once the main thread returns it). Without one, a batch's buffer is reused for a later batch.
+   */
+  pool?: BufferPool | undefined;
 }
 
 export async function* prepareBatches(items: AsyncIterable<ParsedItem>, envelope: EnvelopeWriter, options: BatchOptions): AsyncGenerator<PreparedBatch> {
   const { resumeFrom, dedupKeyOf } = options;
   let samplesLeft = options.samplesWanted;
   let position = 0;
-  let batch = emptyBatch();
-  let batchBytes = 0;
+  const pool = options.pool ?? new BufferPool();
+  let batch = new BatchBuilder(envelope, pool);
   for await (const parsed of items) {
     const at = position;
     position += 1;
@@ -64,17 +80,57 @@ export async function* prepareBatches(items: AsyncIterable<ParsedItem>, envelope
       continue;
     }
     if (dedupKeyOf) batch.dedupKeys.push(dedupKeyOf(item.event));
-    batch.records.push(record!);
-    batchBytes += record!.line.length;
-    if (batch.records.length >= BATCH_EVENTS || batchBytes >= BATCH_BYTES) {
-      yield batch;
-      batch = emptyBatch();
-      batchBytes = 0;
+    batch.add(record!);
+    if (batch.full) {
+      const ready = batch.finish();
+      yield ready;
+      // Asked for the next one: this one was delivered, its buffer is free again.
+      ready.release();
+      if (!options.pool) pool.give(ready.buffer);
+      batch = new BatchBuilder(envelope, pool);
     }
   }
-  if (batch.records.length > 0 || batch.badLines > 0) yield batch;
+  if (batch.records.length > 0 || batch.badLines > 0) yield batch.finish();
 }
 
-function emptyBatch(): PreparedBatch {
-  return { records: [], dedupKeys: [], badLines: 0, badSamples: [] };
+class BatchBuilder {
+  readonly records: OutputRecord[] = [];
+  readonly dedupKeys: (string | undefined)[] = [];
+  badLines = 0;
+  readonly badSamples: BadLine[] = [];
+  private readonly writer: NdjsonWriter;
+  private characters = 0;
+
+  constructor(
+    private readonly envelope: EnvelopeWriter,
+    pool: BufferPool,
+  ) {
+    this.writer = new NdjsonWriter(BATCH_BYTES + BATCH_BYTES / 4, pool);
+  }
+
+  get full(): boolean {
+    return this.records.length >= BATCH_EVENTS || this.characters >= BATCH_BYTES;
+  }
+
+  /** The line goes into the batch's buffer at once: the record keeps only its envelope fields. */
+  add(record: OutputRecord): void {
+    const { source, sourceId, format } = this.envelope.context;
+    this.characters += record.line.length;
+    const index = this.writer.add(record.line);
+    this.records.push(new EncodedRecord(record.id, record.time, source, sourceId, format, record.eventOffset, this.writer.lines, index));
+  }
+
+  finish(): PreparedBatch {
+    const ndjson = this.writer.finish();
+    const lines = this.writer.lines;
+    return {
+      records: withNdjson(this.records, ndjson),
+      ndjson,
+      buffer: this.writer.buffer,
+      release: () => lines.release(),
+      dedupKeys: this.dedupKeys,
+      badLines: this.badLines,
+      badSamples: this.badSamples,
+    };
+  }
 }

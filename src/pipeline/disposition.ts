@@ -6,7 +6,7 @@ import { S3PullError, isAbortError } from '../util/errors.js';
  *   the state file failed); the source pauses with nothing committed past what was delivered;
  * - `retry_now`: a throttled or broken download, tried again at once (resuming);
  * - `retry_later`: not the object's fault, but not worth retrying now (it changed after it was
- *   listed; or `retry_now` ran out of tries);
+ *   listed; its parse thread died; or `retry_now` ran out of tries);
  * - `attempt_failed`: the object's own fault: counted, quarantined after max_attempts;
  * - `object_gone`: deleted before it was read.
  */
@@ -23,6 +23,7 @@ export function dispositionOf(error: unknown): Disposition {
     case 'S3_OBJECT_GONE':
       return 'object_gone';
     case 'S3_OBJECT_CHANGED':
+    case 'PARSE_THREAD_FAILED':
       return 'retry_later';
     case 'OUTPUT_REJECTED':
     case 'OBJECT_DATA':

@@ -44,7 +44,7 @@ export class EnvelopeWriter {
   private readonly idPrefix: string;
   private readonly middle: string;
   private readonly fallbackTime: string;
-  private readonly context: EnvelopeContext;
+  readonly context: EnvelopeContext;
   private readonly quoted = new Map<string, string>();
 
   constructor(context: EnvelopeContext) {

@@ -25,8 +25,8 @@ export const BATCH_WINDOW = 2;
 export type ToThread =
   | { type: 'chunk'; data: Uint8Array }
   | { type: 'end' }
-  /** A batch was delivered: one more may be prepared. */
-  | { type: 'ack' }
+  /** A batch was delivered: one more may be prepared, in the buffer handed back. */
+  | { type: 'ack'; buffer?: ArrayBuffer | undefined }
   /** The object is given up (shutdown, the output gave up, S3 broke off): stop at once. */
   | { type: 'abort' };
 

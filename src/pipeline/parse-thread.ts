@@ -9,14 +9,19 @@ import { formatFor } from '../formats/index.js';
 import { EnvelopeWriter } from './envelope.js';
 import { prepareBatches, type PreparedBatch } from './batches.js';
 import { S3PullError } from '../util/errors.js';
-import { encodeLines } from '../sinks/ndjson.js';
+import { BufferPool } from '../sinks/ndjson.js';
 import { BATCH_WINDOW, type BatchMessage, type ErrorDescription, type FromThread, type ParseJob, type ToThread } from './parse-messages.js';
 
 class Aborted extends Error {}
 
-export default async function parseObject({ port, job }: { port: MessagePort; job: ParseJob }): Promise<void> {
+/** A task without a port only loads this module (and what it imports): a thread warmed up. */
+export default async function parseObject(task: { port: MessagePort; job: ParseJob } | { warm: true }): Promise<void> {
+  if ('warm' in task) return;
+  const { port, job } = task;
   const send = (message: FromThread) => port.postMessage(message);
   let credits = BATCH_WINDOW;
+  // Batch buffers go to the main thread and come back with its acknowledgement, to be reused.
+  const pool = new BufferPool(BATCH_WINDOW + 1);
   let aborted = false;
   let wakeWriter: (() => void) | undefined;
   // Bytes come when asked for: the thread reads the object no faster than it parses it.
@@ -40,6 +45,7 @@ export default async function parseObject({ port, job }: { port: MessagePort; jo
         bytes.push(null);
         break;
       case 'ack':
+        if (message.buffer) pool.give(Buffer.from(message.buffer));
         credits += 1;
         wakeWriter?.();
         break;
@@ -60,6 +66,7 @@ export default async function parseObject({ port, job }: { port: MessagePort; jo
       resumeFrom: job.resumeFrom,
       samplesWanted: job.samplesWanted,
       dedupKeyOf: job.dedup ? format.dedupKey : undefined,
+      pool,
     });
     for await (const batch of batches) {
       while (credits === 0 && !aborted) await windowOpen();
@@ -67,6 +74,7 @@ export default async function parseObject({ port, job }: { port: MessagePort; jo
       credits -= 1;
       const message = batchMessage(batch);
       port.postMessage(message satisfies FromThread, [message.ndjson.buffer as ArrayBuffer]);
+      batch.release();
     }
     if (!aborted) send({ type: 'done' });
   } catch (error) {
@@ -87,10 +95,11 @@ function batchMessage(batch: PreparedBatch): BatchMessage {
     times[index] = record.time;
     eventOffsets[index] = record.eventOffset;
   }
-  // Encoded here, off the main thread, and moved. A small one may lie in Node's shared pool of
-  // small buffers (which must not be moved away): that one is copied.
-  const encoded = encodeLines(batch.records);
-  const ndjson = encoded.buffer.byteLength > Buffer.poolSize ? new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.length) : new Uint8Array(encoded);
+  // Moved, not copied, when the batch's buffer is whole (the writer's own); a view into Node's
+  // shared pool of small buffers must not be moved away, and is copied.
+  const { ndjson: bytes, buffer } = batch;
+  const whole = buffer.byteOffset === 0 && buffer.length === buffer.buffer.byteLength && buffer.buffer.byteLength > Buffer.poolSize;
+  const ndjson = whole ? new Uint8Array(buffer.buffer as ArrayBuffer, bytes.byteOffset, bytes.length) : new Uint8Array(bytes);
   return { type: 'batch', ids, times, ndjson, eventOffsets, dedupKeys: batch.dedupKeys, badLines: batch.badLines, badSamples: batch.badSamples };
 }
 

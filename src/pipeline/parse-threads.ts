@@ -10,9 +10,9 @@ import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Piscina } from 'piscina';
 import type { OutputRecord } from '../sinks/types.js';
-import { withNdjson } from '../sinks/ndjson.js';
+import { EncodedLines, EncodedRecord, withNdjson } from '../sinks/ndjson.js';
 import type { PreparedBatch } from './batches.js';
-import { ObjectDataError, S3PullError } from '../util/errors.js';
+import { ObjectDataError, ParseThreadError, S3PullError } from '../util/errors.js';
 import type { BatchMessage, ErrorDescription, FromThread, ParseJob, ToThread } from './parse-messages.js';
 
 /** `auto`: a thread per core where there is more than one core, none on one core. */
@@ -40,7 +40,7 @@ export class ParseThreads {
     const inbox = new Inbox(port);
     const task = this.ensurePool().run({ port: port2, job }, { transferList: [port2] });
     // A thread that crashed (out of memory, a bug) fails its objects; the pool makes a new one.
-    task.catch((error: unknown) => inbox.fail(new Error(`parse thread failed: ${(error as Error).message}`)));
+    task.catch((error: unknown) => inbox.fail(new ParseThreadError(`${job.envelope.key}: its parse thread failed (${(error as Error).message}); tried again at the next poll`, { context: { key: job.envelope.key } })));
     const onAbort = () => inbox.fail(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     const feeder = new Feeder(body, port, (error) => inbox.fail(error));
@@ -50,8 +50,12 @@ export class ParseThreads {
         const message = await inbox.next();
         if (message.type === 'more') feeder.more();
         else if (message.type === 'batch') {
-          yield batchOf(message, job);
-          port.postMessage({ type: 'ack' } satisfies ToThread);
+          const batch = batchOf(message, job);
+          yield batch;
+          // Delivered: its buffer goes back to the thread for a later batch.
+          batch.release();
+          const buffer = message.ndjson.buffer as ArrayBuffer;
+          port.postMessage({ type: 'ack', buffer } satisfies ToThread, [buffer]);
         } else if (message.type === 'error') throw errorOf(message.error);
         else {
           finished = true;
@@ -63,6 +67,15 @@ export class ParseThreads {
       if (!finished) port.postMessage({ type: 'abort' } satisfies ToThread);
       port.close();
     }
+  }
+
+  /**
+   * Starts the threads and loads the parsing code in each, so that the first objects do not wait
+   * for it (the service does this as it starts).
+   */
+  async warm(): Promise<void> {
+    const pool = this.ensurePool();
+    await Promise.all(Array.from({ length: this.threads }, () => pool.run({ warm: true })));
   }
 
   async close(): Promise<void> {
@@ -81,6 +94,9 @@ export class ParseThreads {
       idleTimeout: 60_000,
       // Tasks talk on their own ports and wait on them; atomics would stop an idle thread's loop.
       atomics: 'disabled',
+      // A thread's live data is a few MB (one record and one batch per object): V8's default
+      // young generation (48 MB) only holds garbage longer. 24 MB costs no speed (bench:pull).
+      resourceLimits: { maxYoungGenerationSizeMb: 24 },
     });
     return this.pool;
   }
@@ -118,7 +134,7 @@ class Inbox {
       if (this.failed) throw this.failure;
       const message = this.queue.shift();
       if (message) return message;
-      if (this.closed) throw new Error('parse thread ended without finishing the object');
+      if (this.closed) throw new ParseThreadError('the parse thread ended without finishing the object; tried again at the next poll');
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = undefined;
     }
@@ -159,50 +175,21 @@ class Feeder {
 
 function batchOf(message: BatchMessage, job: ParseJob): PreparedBatch {
   const { source, sourceId, format } = job.envelope;
-  const bytes = Buffer.from(message.ndjson.buffer, message.ndjson.byteOffset, message.ndjson.byteLength);
-  const lines = new EncodedLines(bytes);
+  const ndjson = Buffer.from(message.ndjson.buffer, message.ndjson.byteOffset, message.ndjson.byteLength);
+  const lines = new EncodedLines().attach(ndjson);
   const records: OutputRecord[] = new Array(message.ids.length);
   for (let index = 0; index < records.length; index += 1) {
-    records[index] = new ThreadRecord(message.ids[index]!, message.times[index]!, source, sourceId, format, message.eventOffsets[index]!, lines, index);
+    records[index] = new EncodedRecord(message.ids[index]!, message.times[index]!, source, sourceId, format, message.eventOffsets[index]!, lines, index);
   }
-  return { records: withNdjson(records, bytes), dedupKeys: message.dedupKeys, badLines: message.badLines, badSamples: message.badSamples };
-}
-
-/** A batch's lines, decoded from its NDJSON only for the outputs that want them one by one. */
-class EncodedLines {
-  private ends: number[] | undefined;
-
-  constructor(private readonly bytes: Buffer) {}
-
-  line(index: number): string {
-    if (!this.ends) {
-      // Envelope lines are JSON: a newline byte in them is always the end of one.
-      this.ends = [];
-      for (let at = this.bytes.indexOf(0x0a); at !== -1; at = this.bytes.indexOf(0x0a, at + 1)) this.ends.push(at);
-    }
-    const start = index === 0 ? 0 : this.ends[index - 1]! + 1;
-    return this.bytes.toString('utf8', start, this.ends[index]);
-  }
-}
-
-class ThreadRecord implements OutputRecord {
-  private text: string | undefined;
-
-  constructor(
-    readonly id: string,
-    readonly time: string,
-    readonly source: string,
-    readonly sourceId: string,
-    readonly format: string,
-    readonly eventOffset: number,
-    private readonly lines: EncodedLines,
-    private readonly index: number,
-  ) {}
-
-  get line(): string {
-    this.text ??= this.lines.line(this.index);
-    return this.text;
-  }
+  return {
+    records: withNdjson(records, ndjson),
+    ndjson,
+    buffer: ndjson,
+    release: () => lines.release(),
+    dedupKeys: message.dedupKeys,
+    badLines: message.badLines,
+    badSamples: message.badSamples,
+  };
 }
 
 function errorOf(description: ErrorDescription): Error {

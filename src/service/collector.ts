@@ -19,6 +19,7 @@ import type { PollObserver, PollResult } from '../poll/poll-source.js';
 import { PollRunner, QueueRunner, type SourceRunner } from './runners.js';
 import { isQueued, type QueuedSource } from '../queue/options.js';
 import { ParseThreads, parseThreadCount } from '../pipeline/parse-threads.js';
+import { errorMessage } from '../util/errors.js';
 
 export type BucketFactory = (source: LoadedSource, ca: string[] | undefined) => S3Bucket;
 
@@ -79,6 +80,8 @@ export class Collector {
   /** Schedules every enabled source (a queue source starts receiving). */
   start(): void {
     this.scheduled = true;
+    // The threads start with the service, not under its first objects.
+    this.parseThreads?.warm().catch((error: unknown) => this.options.log.warn('parse threads did not start; objects are tried again at the next poll', { error: errorMessage(error) }));
     for (const runner of this.runners.values()) runner.start();
   }
 

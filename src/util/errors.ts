@@ -28,6 +28,8 @@ export type ErrorCode =
   | 'QUEUE_RECEIPT_INVALID'
   // an object's bytes
   | 'OBJECT_DATA'
+  // a parse thread
+  | 'PARSE_THREAD_FAILED'
   // outputs
   | 'OUTPUT_UNAVAILABLE'
   | 'OUTPUT_REFUSED'
@@ -168,6 +170,16 @@ export class ReceiptInvalidError extends S3PullError {
 export class ObjectDataError extends S3PullError {
   constructor(message: string, options: Options = {}) {
     super('OBJECT_DATA', message, { ...options, retryable: false });
+  }
+}
+
+/**
+ * A parse thread died under an object (out of memory, a bug): not the object's fault, so no
+ * attempt is counted; the object is tried again at the next poll, on a new thread.
+ */
+export class ParseThreadError extends S3PullError {
+  constructor(message: string, options: Options = {}) {
+    super('PARSE_THREAD_FAILED', message, { ...options, retryable: false });
   }
 }
 

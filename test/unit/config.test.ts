@@ -89,6 +89,17 @@ describe('config', () => {
     expect(withSource('start: { since: yesterday }\n')[0]).to.match(/field start.since <yesterday>: must be a date/);
   });
 
+  it('takes max_record_bytes in bytes or KiB/MiB (8 MiB by default), and parse_threads auto or a count', () => {
+    const sized = (value: string) => loadConfig(configDir({ 'sources.d/a.yaml': `${GOOD_SOURCE}max_record_bytes: ${value}\n` }), {}).sources[0]!.max_record_bytes;
+    expect([sized('4096'), sized('512KiB'), sized('16 MiB'), sized('2MB')]).to.deep.equal([4096, 524_288, 16_777_216, 2_000_000]);
+    expect(loadConfig(configDir({ 'sources.d/a.yaml': GOOD_SOURCE }), {}).sources[0]!.max_record_bytes).to.equal(8 * 1024 * 1024);
+    expect(withSource('max_record_bytes: lots\n')[0]).to.match(/field max_record_bytes <lots>: max_record_bytes must be a number of bytes, or a number and a unit KiB, MiB or GiB/);
+    expect(withSource('max_record_bytes: 1GiB\n')[0]).to.match(/max_record_bytes must be between 1KiB and 256MiB/);
+    expect(loadConfig(configDir({ 'sources.d/a.yaml': GOOD_SOURCE }), {}).collector.parse_threads).to.equal('auto');
+    expect(loadConfig(configDir({ 's3pull.yaml': 'parse_threads: 0\n', 'sources.d/a.yaml': GOOD_SOURCE }), {}).collector.parse_threads).to.equal(0);
+    expect(problemsOf(configDir({ 's3pull.yaml': 'parse_threads: many\n', 'sources.d/a.yaml': GOOD_SOURCE }))[0]).to.match(/parse_threads <many>/);
+  });
+
   it('reports every problem of every file at once, and duplicate ids', () => {
     const dir = configDir({
       's3pull.yaml': 'output: { type: kafka }\n',

@@ -104,6 +104,23 @@ describe('the poll and the object path, with fakes', () => {
     expect(sink.eventIds()).to.deep.equal(Array.from({ length: 1200 }, (_, index) => `x-${index}`));
   });
 
+  it('pollSource skips and counts a record or line over max_record_bytes, naming it, and delivers the rest', async () => {
+    const big = 'x'.repeat(3000);
+    const objectKey = key('2026/11/23', '20261123T1000Z', 'big');
+    bucket.put(objectKey, gzipSync(JSON.stringify({ Records: [{ eventID: 'ok-0' }, { eventID: 'big', blob: big }, { eventID: 'ok-2' }] })), new Date(Date.now() - 3 * HOUR));
+    const warnings: unknown[] = [];
+    const log = { ...silentLogger, child: () => log, warn: (message: string, fields?: unknown) => warnings.push({ message, fields }) } as unknown as typeof silentLogger;
+    const result = await pollSource(source({ max_record_bytes: '2KiB' }), { store, sink, bucket, clock: new ShiftedClock(), log }, new AbortController().signal);
+    expect(result).to.include({ status: 'ok', objectsDone: 1, events: 2, badLines: 1 });
+    expect(sink.eventIds()).to.deep.equal(['ok-0', 'ok-2']);
+    expect(warnings).to.deep.include({ message: 'bad line skipped', fields: { line: 2, reason: `record 2 of ${JSON.stringify({ eventID: 'big', blob: big }).length} bytes is longer than max_record_bytes (2048)` } });
+
+    const linesKey = 'logs/2026/11/23/app.log.gz';
+    bucket.put(linesKey, gzipSync(`short\n${big}\nshort again\n`), new Date(Date.now() - 3 * HOUR));
+    const lines = await poll(source({ id: 'app', prefix: 'logs/', format: 'lines', max_record_bytes: 2048 }));
+    expect(lines).to.include({ objectsDone: 1, events: 2, badLines: 1 });
+  });
+
   it('pullObject skips and counts a record nested too deeply to deliver, naming its number, and delivers the rest', async () => {
     const objectKey = key('2026/11/23', '20261123T1000Z', 'deep');
     const deep = `{"Records":[{"eventID":"ok-0"},{"eventID":"deep","x":${'['.repeat(100_000)}${']'.repeat(100_000)}},{"eventID":"ok-2"}]}`;

@@ -12,8 +12,9 @@ import type { ParseJob } from '../../src/pipeline/parse-messages.js';
 import { EnvelopeWriter } from '../../src/pipeline/envelope.js';
 import { decode } from '../../src/formats/decode.js';
 import { formatFor } from '../../src/formats/index.js';
-import { ndjsonOf, joinLines } from '../../src/sinks/ndjson.js';
-import { ObjectDataError, isAbortError } from '../../src/util/errors.js';
+import { ndjsonOf } from '../../src/sinks/ndjson.js';
+import { ObjectDataError, ParseThreadError, isAbortError } from '../../src/util/errors.js';
+import { dispositionOf } from '../../src/pipeline/disposition.js';
 
 const KEY = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/23/x.json.gz';
 
@@ -37,22 +38,26 @@ function job(overrides: Partial<ParseJob> = {}): ParseJob {
 /** Chunks of 1 KiB, so that an object crosses many messages. */
 const bodyOf = (bytes: Buffer) => Readable.from(Array.from({ length: Math.ceil(bytes.length / 1024) }, (_, index) => bytes.subarray(index * 1024, (index + 1) * 1024)));
 
-async function inProcess(bytes: Buffer, parseJob: ParseJob): Promise<PreparedBatch[]> {
+/** What a batch held while it was being delivered (its lines are not readable after). */
+function plain(batch: PreparedBatch) {
+  const records = batch.records.map((record) => ({ id: record.id, time: record.time, source: record.source, sourceId: record.sourceId, format: record.format, line: record.line, eventOffset: record.eventOffset }));
+  return { records, ndjson: ndjsonOf(batch.records).toString('utf8'), dedupKeys: batch.dedupKeys, badLines: batch.badLines, badSamples: batch.badSamples };
+}
+type Plain = ReturnType<typeof plain>;
+
+async function inProcess(bytes: Buffer, parseJob: ParseJob): Promise<Plain[]> {
   const format = formatFor(parseJob.format);
-  const batches: PreparedBatch[] = [];
+  const batches: Plain[] = [];
   const items = format.parse(await decode(bodyOf(bytes), KEY), { key: KEY });
-  for await (const batch of prepareBatches(items, new EnvelopeWriter(parseJob.envelope), { ...parseJob, dedupKeyOf: parseJob.dedup ? format.dedupKey : undefined })) batches.push(batch);
+  for await (const batch of prepareBatches(items, new EnvelopeWriter(parseJob.envelope), { ...parseJob, dedupKeyOf: parseJob.dedup ? format.dedupKey : undefined })) batches.push(plain(batch));
   return batches;
 }
 
-async function inThread(threads: ParseThreads, bytes: Buffer | Readable, parseJob: ParseJob, signal = new AbortController().signal): Promise<PreparedBatch[]> {
-  const batches: PreparedBatch[] = [];
-  for await (const batch of threads.batches(parseJob, Buffer.isBuffer(bytes) ? bodyOf(bytes) : bytes, signal)) batches.push(batch);
+async function inThread(threads: ParseThreads, bytes: Buffer | Readable, parseJob: ParseJob, signal = new AbortController().signal): Promise<Plain[]> {
+  const batches: Plain[] = [];
+  for await (const batch of threads.batches(parseJob, Buffer.isBuffer(bytes) ? bodyOf(bytes) : bytes, signal)) batches.push(plain(batch));
   return batches;
 }
-
-const plain = (batches: PreparedBatch[]) =>
-  batches.map((batch) => ({ ...batch, records: batch.records.map((record) => ({ id: record.id, time: record.time, source: record.source, sourceId: record.sourceId, format: record.format, line: record.line, eventOffset: record.eventOffset })) }));
 
 describe('parse threads', () => {
   let threads: ParseThreads;
@@ -64,15 +69,15 @@ describe('parse threads', () => {
     const expected = await inProcess(bytes, job());
     const got = await inThread(threads, bytes, job());
     expect(got.map((batch) => batch.records.length)).to.deep.equal([500, 500, 200]);
-    expect(plain(got)).to.deep.equal(plain(expected));
+    expect(got).to.deep.equal(expected);
     expect(got[0]!.badSamples).to.deep.equal([{ line: 4, reason: 'record 4 is not a JSON object' }]);
-    for (const batch of got) expect(ndjsonOf(batch.records).toString('utf8')).to.equal(joinLines(batch.records));
+    for (const batch of got) expect(batch.ndjson).to.equal(batch.records.map((record) => `${record.line}\n`).join(''));
   });
 
   it('resume after the delivered position and hand over the dedup keys', async () => {
     const bytes = trail(1200);
     const got = await inThread(threads, bytes, job({ resumeFrom: 701, dedup: true, samplesWanted: 0 }));
-    expect(plain(got)).to.deep.equal(plain(await inProcess(bytes, job({ resumeFrom: 701, dedup: true, samplesWanted: 0 }))));
+    expect(got).to.deep.equal(await inProcess(bytes, job({ resumeFrom: 701, dedup: true, samplesWanted: 0 })));
     expect(got[0]!.records[0]!.id.endsWith((701).toString(16).padStart(12, '0'))).to.equal(true);
     expect(got[0]!.dedupKeys[0]).to.equal('111122223333/e-700');
   });
@@ -119,5 +124,32 @@ describe('parse threads', () => {
 
   it('parse_threads auto: a thread per core where there is more than one, none on one core', () => {
     expect([parseThreadCount('auto', 1), parseThreadCount('auto', 2), parseThreadCount('auto', 4), parseThreadCount(0, 4), parseThreadCount(3, 1)]).to.deep.equal([0, 2, 4, 0, 3]);
+  });
+
+  it("reuse a batch's buffer once the next batch is asked for: a line of a delivered batch cannot be read by mistake", async () => {
+    const kept: PreparedBatch[] = [];
+    const firstLines: string[] = [];
+    for await (const batch of threads.batches(job(), bodyOf(trail(1200)), new AbortController().signal)) {
+      kept.push(batch);
+      firstLines.push(batch.records[0]!.line);
+    }
+    expect(firstLines.map((line) => JSON.parse(line).event.eventID)).to.deep.equal(['e-0', 'e-500', 'e-1000']);
+    expect(() => kept[0]!.records[1]!.line).to.throw(/read after its batch was delivered/);
+  });
+
+  it('fail an object whose thread dies under it as not its fault (retried later, no attempt counted); a new thread takes the next', async () => {
+    let failure: unknown;
+    try {
+      for await (const _batch of threads.batches(job(), bodyOf(trail(5000)), new AbortController().signal)) {
+        // The thread is killed as an out-of-memory error would end it.
+        await (threads as unknown as { pool: { threads: { terminate(): Promise<number> }[] } }).pool.threads[0]!.terminate();
+      }
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).to.be.instanceOf(ParseThreadError);
+    expect((failure as Error).message).to.contain(`${KEY}: its parse thread failed`);
+    expect(dispositionOf(failure)).to.equal('retry_later');
+    expect((await inThread(threads, trail(10), job())).flatMap((batch) => batch.records)).to.have.length(10);
   });
 });

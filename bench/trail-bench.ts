@@ -1,0 +1,75 @@
+/**
+ * What bench:pull and bench:peers share: ≥200 MB of real CloudTrail records as gzip objects, on
+ * local disk and in a local S3 endpoint (moto), and the runner of one measured process.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { startMoto } from '../test/helpers/moto.js';
+import { buildObjects } from './data.js';
+import { script } from './paths.js';
+
+export interface Measured {
+  events: number;
+  seconds: number;
+  /** Peak resident memory of the process; 0 where it cannot be told (a pipeline of several). */
+  maxRssKb: number;
+  /** User and system CPU of the whole process (every thread, every child), from the start of the pull. */
+  cpuSeconds: number;
+  status?: string;
+}
+
+export interface TrailData {
+  /** Folder of the gzip objects on local disk. */
+  objectsDir: string;
+  endpoint: string;
+  bucket: string;
+  prefix: string;
+  objects: number;
+  events: number;
+  uncompressedBytes: number;
+  compressedBytes: number;
+}
+
+export const BENCH_BUCKET = 'bench-trail';
+export const BENCH_PREFIX = 'AWSLogs/111122223333/CloudTrail/us-east-1/';
+
+export async function prepareTrail(work: string, megabytes: number): Promise<TrailData> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  rmSync(work, { recursive: true, force: true });
+  const objectsDir = path.join(work, 'objects');
+  mkdirSync(objectsDir, { recursive: true });
+  const objects = buildObjects(megabytes * 1024 * 1024, 2000);
+  for (const object of objects) writeFileSync(path.join(objectsDir, path.basename(object.key)), object.gzipped);
+  const endpoint = await startMoto();
+  const s3 = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  await s3.send(new CreateBucketCommand({ Bucket: BENCH_BUCKET }));
+  for (const object of objects) await s3.send(new PutObjectCommand({ Bucket: BENCH_BUCKET, Key: object.key, Body: object.gzipped }));
+  s3.destroy();
+  return {
+    objectsDir,
+    endpoint,
+    bucket: BENCH_BUCKET,
+    prefix: BENCH_PREFIX,
+    objects: objects.length,
+    events: objects.reduce((sum, object) => sum + object.records, 0),
+    uncompressedBytes: objects.reduce((sum, object) => sum + object.uncompressedBytes, 0),
+    compressedBytes: objects.reduce((sum, object) => sum + object.gzipped.length, 0),
+  };
+}
+
+/** Runs a bench script (`run-baseline`, `run-s3pull`) in its own process; it prints its Measured as JSON. */
+export function runScript(name: string, args: string[], env: Record<string, string> = {}, profileDir?: string): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+    const child = spawn(process.execPath, [...profile, ...script(name), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${name} exited ${code}`))));
+  });
+}
+
+export function describeData(data: TrailData): string {
+  return `${data.objects} CloudTrail objects, ${data.events.toLocaleString('en')} events, ${(data.uncompressedBytes / 1024 / 1024).toFixed(0)} MB uncompressed (${(data.compressedBytes / 1024 / 1024).toFixed(1)} MB gzip)`;
+}
