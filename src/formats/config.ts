@@ -2,7 +2,7 @@ import { jsonDocumentFormat } from './json-document.js';
 
 /**
  * AWS Config snapshot and history files (`{"fileVersion", "configurationItems": [...]}`): one
- * event per configuration item, at its capture time. Large snapshots are streamed like CloudTrail.
+ * event per configuration item, at its capture time. Split record by record as it streams, like CloudTrail.
  */
 export const configFormat = jsonDocumentFormat({
   name: 'config',

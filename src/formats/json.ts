@@ -9,7 +9,7 @@ export interface JsonFormatOptions {
   timeField?: string | undefined;
 }
 
-/** Any JSON document holding an array of records, streamed above 64 MiB like CloudTrail. */
+/** Any JSON document holding an array of records, split record by record as it streams, like CloudTrail. */
 export function jsonFormat(options: JsonFormatOptions): Format {
   const timeField = options.timeField?.split('.');
   return jsonDocumentFormat({
