@@ -4,6 +4,7 @@
  * each failure into its disposition. It knows nothing of where the references came from: a
  * listing or a queue message hands them in, with the checkpoint that records them.
  */
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import type { ObjectRef } from '../aws/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
@@ -48,7 +49,11 @@ export class ObjectWorker {
   private readonly waiting: (() => void)[] = [];
   private stopError: unknown;
 
-  constructor(private readonly options: ObjectWorkerOptions) {}
+  constructor(private readonly options: ObjectWorkerOptions) {
+    // Every object in flight listens for the stop: its download, its parse thread, its output
+    // requests, its backoff. Node warns above ten listeners, which is not a leak here.
+    setMaxListeners(Math.max(getMaxListeners(options.signal), options.concurrency * 4 + 20), options.signal);
+  }
 
   /** Why the worker stopped, once an object's failure stopped it (a SinkError, a StateError, an abort). */
   get stopReason(): unknown {

@@ -14,6 +14,9 @@ import { BATCH_WINDOW, type BatchMessage, type ErrorDescription, type FromThread
 
 class Aborted extends Error {}
 
+/** Compressed bytes a thread asks for ahead of what it has parsed (a few S3 chunks). */
+const INPUT_AHEAD_BYTES = 256 * 1024;
+
 /** A task without a port only loads this module (and what it imports): a thread warmed up. */
 export default async function parseObject(task: { port: MessagePort; job: ParseJob } | { warm: true }): Promise<void> {
   if ('warm' in task) return;
@@ -24,9 +27,10 @@ export default async function parseObject(task: { port: MessagePort; job: ParseJ
   const pool = new BufferPool(BATCH_WINDOW + 1);
   let aborted = false;
   let wakeWriter: (() => void) | undefined;
-  // Bytes come when asked for: the thread reads the object no faster than it parses it.
+  // Bytes come when asked for: the thread reads the object no faster than it parses it, with a
+  // little compressed data in hand so that it need not wait for the main thread at every chunk.
   const bytes = new Readable({
-    highWaterMark: 0,
+    highWaterMark: INPUT_AHEAD_BYTES,
     read: () => send({ type: 'more' }),
   });
   const abort = () => {
