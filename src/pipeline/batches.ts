@@ -54,7 +54,7 @@ export async function* prepareBatches(items: AsyncIterable<ParsedItem>, envelope
   let samplesLeft = options.samplesWanted;
   let position = 0;
   const pool = options.pool ?? new BufferPool();
-  let batch = new BatchBuilder(envelope, pool);
+  let batch = new BatchBuilder(pool);
   for await (const parsed of items) {
     const at = position;
     position += 1;
@@ -87,7 +87,7 @@ export async function* prepareBatches(items: AsyncIterable<ParsedItem>, envelope
       // Asked for the next one: this one was delivered, its buffer is free again.
       ready.release();
       if (!options.pool) pool.give(ready.buffer);
-      batch = new BatchBuilder(envelope, pool);
+      batch = new BatchBuilder(pool);
     }
   }
   if (batch.records.length > 0 || batch.badLines > 0) yield batch.finish();
@@ -101,10 +101,7 @@ class BatchBuilder {
   private readonly writer: NdjsonWriter;
   private characters = 0;
 
-  constructor(
-    private readonly envelope: EnvelopeWriter,
-    pool: BufferPool,
-  ) {
+  constructor(pool: BufferPool) {
     this.writer = new NdjsonWriter(BATCH_BYTES + BATCH_BYTES / 4, pool);
   }
 
@@ -114,10 +111,9 @@ class BatchBuilder {
 
   /** The line goes into the batch's buffer at once: the record keeps only its envelope fields. */
   add(record: OutputRecord): void {
-    const { source, sourceId, format } = this.envelope.context;
     this.characters += record.line.length;
     const index = this.writer.add(record.line);
-    this.records.push(new EncodedRecord(record.id, record.time, source, sourceId, format, record.eventOffset, this.writer.lines, index));
+    this.records.push(new EncodedRecord(record.id, record.time, record.source, record.sourceId, record.format, record.eventOffset, this.writer.lines, index));
   }
 
   finish(): PreparedBatch {

@@ -44,7 +44,7 @@ export class EnvelopeWriter {
   private readonly idPrefix: string;
   private readonly middle: string;
   private readonly fallbackTime: string;
-  readonly context: EnvelopeContext;
+  private readonly context: EnvelopeContext;
   private readonly quoted = new Map<string, string>();
 
   constructor(context: EnvelopeContext) {

@@ -36,6 +36,8 @@ export class ParseThreads {
 
   /** The batches of one object, parsed in a thread from `body` (which is read here, on demand). */
   async *batches(job: ParseJob, body: Readable, signal: AbortSignal): AsyncGenerator<PreparedBatch> {
+    // A stop that came first would never be heard by the listener below.
+    signal.throwIfAborted();
     const { port1: port, port2 } = new MessageChannel();
     const inbox = new Inbox(port);
     const task = this.ensurePool().run({ port: port2, job }, { transferList: [port2] });

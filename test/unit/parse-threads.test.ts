@@ -152,4 +152,18 @@ describe('parse threads', () => {
     expect(dispositionOf(failure)).to.equal('retry_later');
     expect((await inThread(threads, trail(10), job())).flatMap((batch) => batch.records)).to.have.length(10);
   });
+
+  it('start no object once the stop has come', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const seen: number[] = [];
+    let failure: unknown;
+    try {
+      for await (const batch of threads.batches(job(), bodyOf(trail(10)), controller.signal)) seen.push(batch.records.length);
+    } catch (error) {
+      failure = error;
+    }
+    expect(seen).to.deep.equal([]);
+    expect(isAbortError(failure)).to.equal(true);
+  });
 });
