@@ -54,7 +54,7 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
 export class RunningCli {
   readonly child: ChildProcess;
   stderr = '';
-  private waiters: { pattern: RegExp; from: number; resolve: (match: RegExpMatchArray) => void }[] = [];
+  private waiters: { found: () => boolean }[] = [];
   readonly exited: Promise<number | null>;
 
   constructor(args: string[], options: CliOptions = {}) {
@@ -87,28 +87,46 @@ export class RunningCli {
 
   /** Resolves when a log line matching `pattern` appears after position `from` of the log. */
   waitFor(pattern: RegExp, from = 0, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+    return this.waitUntil(`a log line matching ${pattern}`, from, timeoutMs, () => this.stderr.slice(from).match(pattern));
+  }
+
+  /**
+   * Resolves when `text` has appeared `count` times after position `from` of the log. Counted,
+   * not matched by one pattern: a pattern repeated `count` times backtracks exponentially while
+   * fewer lines have come, and a test process busy in it stops reading the child's log (which
+   * then blocks, looking like a stall of s3pull itself).
+   */
+  waitForCount(text: string, count: number, from = 0, timeoutMs = 60_000): Promise<number> {
+    let seen = 0;
+    let position = from;
+    return this.waitUntil(`${count} log lines with "${text}"`, from, timeoutMs, () => {
+      for (let at = this.stderr.indexOf(text, position); at !== -1 && seen < count; at = this.stderr.indexOf(text, position)) {
+        seen += 1;
+        position = at + text.length;
+      }
+      return seen >= count ? seen : null;
+    });
+  }
+
+  private waitUntil<T>(what: string, from: number, timeoutMs: number, find: () => T | null): Promise<T> {
     return new Promise((resolve, reject) => {
       // A line that never comes fails with the log, rather than as a bare mocha timeout.
-      const timer = setTimeout(() => reject(new Error(`no log line matching ${pattern} within ${timeoutMs / 1000} s:\n${this.stderr.slice(from)}`)), timeoutMs);
-      this.waiters.push({
-        pattern,
-        from,
-        resolve: (match) => {
-          clearTimeout(timer);
-          resolve(match);
-        },
-      });
-      this.check();
-      void this.exited.then((code) => reject(new Error(`s3pull exited (${code}) before logging ${pattern}:\n${this.stderr}`)));
+      const timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs / 1000} s:\n${this.stderr.slice(from)}`)), timeoutMs);
+      const found = () => {
+        const result = find();
+        if (result === null) return false;
+        clearTimeout(timer);
+        resolve(result);
+        return true;
+      };
+      if (found()) return;
+      this.waiters.push({ found });
+      void this.exited.then((code) => reject(new Error(`s3pull exited (${code}) before logging ${what}:\n${this.stderr}`)));
     });
   }
 
   private check(): void {
-    this.waiters = this.waiters.filter((waiter) => {
-      const match = this.stderr.slice(waiter.from).match(waiter.pattern);
-      if (match) waiter.resolve(match);
-      return !match;
-    });
+    this.waiters = this.waiters.filter((waiter) => !waiter.found());
   }
 }
 

@@ -72,7 +72,7 @@ describe('SQS collection by real processes', function () {
       const run = new RunningCli(['run', '--config', dir]);
       const after = 1 + Math.floor(random() * 20);
       const reached = await run
-        .waitFor(new RegExp(`(?:object done[^\\n]*\\n[^]*?){${after}}`), 0, 120_000)
+        .waitForCount('object done', after, 0, 120_000)
         .then(() => true)
         .catch(() => false);
       run.child.kill('SIGKILL');
