@@ -3,10 +3,10 @@
  * local disk and in a local S3 endpoint (moto), and the runner of one measured process.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { startMoto } from '../test/helpers/moto.js';
+import { motoPid, startMoto } from '../test/helpers/moto.js';
 import { buildObjects } from './data.js';
 import { script } from './paths.js';
 
@@ -72,4 +72,22 @@ export function runScript(name: string, args: string[], env: Record<string, stri
 
 export function describeData(data: TrailData): string {
   return `${data.objects} CloudTrail objects, ${data.events.toLocaleString('en')} events, ${(data.uncompressedBytes / 1024 / 1024).toFixed(0)} MB uncompressed (${(data.compressedBytes / 1024 / 1024).toFixed(1)} MB gzip)`;
+}
+
+/**
+ * User and system CPU seconds the local S3 endpoint (moto) has used so far, from /proc; undefined
+ * where it cannot be read. Serving the objects costs CPU on the same cores as s3pull, which the
+ * local-disk baseline does not pay.
+ */
+export function motoCpuSeconds(): number | undefined {
+  const pid = motoPid();
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command's closing parenthesis: state is the 3rd, utime and stime the 14th and 15th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ticksPerSecond = 100; // USER_HZ, 100 on every Linux that Node supports
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
 }

@@ -70,7 +70,12 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
       httpAgent: agents.httpAgent,
       httpsAgent: agents.httpsAgent,
       connectionTimeout: Math.min(options.requestTimeoutMs, 10_000),
+      // Until the response's headers: the SDK only warns on its console unless told to throw.
       requestTimeout: options.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+      // The longest silence of the connection, the body included: a server that stops sending in
+      // the middle of an object would otherwise hold its pull (and the source) for ever.
+      socketTimeout: options.requestTimeoutMs,
     });
     return { agents, handler };
   };

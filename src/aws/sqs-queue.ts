@@ -84,6 +84,8 @@ export function createSqsQueue(options: SqsQueueOptions): SqsQueue {
     connectionTimeout: Math.min(options.requestTimeoutMs, 10_000),
     // A long poll holds the request for up to 20 s: the timeout is on top of that.
     requestTimeout: options.requestTimeoutMs + 20_000,
+    throwOnRequestTimeout: true,
+    socketTimeout: options.requestTimeoutMs + 20_000,
   });
   const client = new SQSClient({
     region: options.region,

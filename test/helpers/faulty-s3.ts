@@ -1,10 +1,11 @@
 /**
  * A fault-injecting front for moto: answers some requests with S3's throttling and server
- * errors, drops connections, or trickles bodies, and passes the rest through.
+ * errors, drops connections, trickles bodies or stops answering (before the headers, or in the
+ * middle of the body, the connection kept open), and passes the rest through.
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
-export type Fault = 'slowdown' | 'internal' | 'reset' | 'reset-mid-body' | 'slow-body';
+export type Fault = 'slowdown' | 'internal' | 'reset' | 'reset-mid-body' | 'slow-body' | 'stall' | 'stall-mid-body';
 
 export interface FaultyS3 {
   url: string;
@@ -69,6 +70,19 @@ export async function startFaultyS3(target: string, port = 0): Promise<FaultyS3>
               outgoing.write(chunk.subarray(0, Math.max(1, Math.floor(chunk.length / 2))));
               response.destroy();
               outgoing.socket?.destroy();
+            });
+          });
+          return;
+        case 'stall':
+          // The request is read and never answered; the connection stays open until the client gives up.
+          return;
+        case 'stall-mid-body':
+          forward(incoming, outgoing, body, (response) => {
+            outgoing.writeHead(response.statusCode ?? 502, response.headers);
+            response.once('data', (chunk: Buffer) => {
+              outgoing.write(chunk.subarray(0, Math.max(1, Math.floor(chunk.length / 2))));
+              // Nothing more is sent, and the connection is not closed: a server that went silent.
+              response.destroy();
             });
           });
           return;

@@ -63,6 +63,11 @@ export async function startMoto(): Promise<string> {
   return endpoint;
 }
 
+/** The shared moto server's process id (benchmarks count its CPU: it shares the machine's cores). */
+export function motoPid(): number | undefined {
+  return server?.pid;
+}
+
 export function motoEndpoint(): string {
   if (!endpoint) throw new Error('moto is not running: the root hook in test/helpers/hooks.ts starts it');
   return endpoint;

@@ -11,6 +11,7 @@ import { pollSource } from '../../src/poll/poll-source.js';
 import { FileSink } from '../../src/sinks/file.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { LoadedSource } from '../../src/config/load.js';
+import { ParseThreads } from '../../src/pipeline/parse-threads.js';
 
 const KEYS = ['a', 'b', 'c', 'd'].map((name, index) => trailKey('2026/11/23', `20261123T100${index}Z`, name));
 
@@ -31,10 +32,10 @@ describe('faults between s3pull and S3', function () {
   });
 
   /** A poll with the SDK's own retry strategy (5 attempts), as in production. */
-  const poll = async (source: LoadedSource, clock = new ShiftedClock()) => {
+  const poll = async (source: LoadedSource, clock = new ShiftedClock(), parseThreads?: ParseThreads) => {
     const bucket = createS3Bucket(s3BucketOptionsFor(source));
     try {
-      return await pollSource(source, { store: h.store, sink: h.sink, bucket, clock, log: silentLogger }, new AbortController().signal);
+      return await pollSource(source, { store: h.store, sink: h.sink, bucket, clock, log: silentLogger, parseThreads }, new AbortController().signal);
     } finally {
       bucket.destroy();
     }
@@ -53,6 +54,25 @@ describe('faults between s3pull and S3', function () {
     expect(h.store.failedObjects('trail')).to.deep.equal([]);
     expect(h.store.partitions('trail')[0]!.settledKey).to.equal(KEYS[3]);
   });
+
+  for (const threads of [0, 1]) {
+    it(`a server that stops answering, before the headers or in the middle of a body, is given up after request_timeout and tried again (parse_threads ${threads}): nothing hangs, every event arrives once`, async () => {
+      faulty.applies = (method, url) => method === 'GET' && url.includes('.json.gz');
+      faulty.queue = ['stall-mid-body', 'stall', 'stall-mid-body'];
+      const parseThreads = threads > 0 ? new ParseThreads(threads) : undefined;
+      try {
+        const result = await poll(testSource({ endpoint: faulty.url, concurrency: 2, request_timeout: '1s' }), new ShiftedClock(2 * HOUR), parseThreads);
+        expect(faulty.queue, 'every fault was injected').to.deep.equal([]);
+        expect(result.status).to.equal('ok');
+      } finally {
+        await parseThreads?.close();
+      }
+      const ids = h.sink.eventIds();
+      expect(ids).to.have.length(4 * 700);
+      expect(new Set(ids).size).to.equal(4 * 700);
+      expect(h.store.failedObjects('trail')).to.deep.equal([]);
+    });
+  }
 
   it('throttled and failing listings are retried by the SDK with backoff', async () => {
     faulty.applies = (_method, url) => url.includes('list-type=2');
