@@ -20,6 +20,13 @@ import { FORMAT_NAMES } from '../config/schema.js';
 
 refuseInsecureEnvironment();
 
+// A reader that closed our stdout (`s3pull sources | head`) ends us as SIGPIPE ends other tools:
+// quietly. Nothing undelivered is committed by an exit, so the stdout output loses nothing.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const program = new Command()
   .name('s3pull')
   .description('Scheduled S3 log collector: pulls new log objects from S3, parses them into events and delivers each once.')

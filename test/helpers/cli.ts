@@ -23,6 +23,8 @@ export interface CliOptions {
   boundMs?: number;
   uid?: number;
   gid?: number;
+  /** Closes the reading end of stdout at once, as `| head` does once it has its lines. */
+  closeStdout?: boolean;
 }
 
 function spawnCli(args: string[], options: CliOptions = {}): ChildProcess {
@@ -39,7 +41,8 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   let stdout = '';
   let stderr = '';
   let hung = false;
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  if (options.closeStdout) child.stdout!.destroy();
+  else child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const bound = setTimeout(() => {
     hung = true;

@@ -31,6 +31,12 @@ describe('the s3pull command line', function () {
     expect(bad.stderr).to.contain('has 2 problem(s)').and.match(/a\.yaml: field recurrence <10s>/).and.match(/a\.yaml: field eps_throttle <lots>/);
   });
 
+  it('a reader that closes stdout early (s3pull --help | head) ends it quietly, exit 0, no stack trace', async () => {
+    const result = await runCli(['--help'], { closeStdout: true });
+    expect(result.stderr).to.equal('');
+    expect(result.code).to.equal(0);
+  });
+
   it('once: pulls, prints a summary, and exits 1 when an object failed', async () => {
     await putObjects('trail-bucket', [
       { key: trailKey('2026/11/23', '20261123T1000Z', 'good'), body: cloudTrailFile('good', 3) },
