@@ -2,7 +2,7 @@
  * Where the benchmarks are, whether they run compiled (`dist-bench/`, as `npm run bench` does,
  * so that tsx's own memory and CPU are not measured) or from source through tsx.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,7 +22,17 @@ export function workDir(name: string): string {
   return path.join(root, 'bench', name);
 }
 
-/** The node arguments that run another benchmark script (`run-s3pull`) the way this one runs. */
+/**
+ * The node arguments that run another benchmark script (`run-s3pull`) the way this one runs;
+ * s3pull's own runs get the V8 flags that bin/s3pull starts the service with.
+ */
 export function script(name: string): string[] {
-  return compiled ? [path.join(here, `${name}.js`)] : ['--import', 'tsx', path.join(here, `${name}.ts`)];
+  const flags = name === 'run-s3pull' ? shippedNodeFlags() : [];
+  return compiled ? [...flags, path.join(here, `${name}.js`)] : [...flags, '--import', 'tsx', path.join(here, `${name}.ts`)];
+}
+
+/** The node flags on bin/s3pull's first line (`#!/usr/bin/env -S node --flag …`). */
+function shippedNodeFlags(): string[] {
+  const shebang = readFileSync(path.join(root, 'bin', 's3pull'), 'utf8').split('\n', 1)[0]!;
+  return shebang.split(/\s+/).filter((word) => word.startsWith('--'));
 }
