@@ -56,13 +56,17 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
 /** A long-running CLI (run) whose log lines can be awaited. */
 export class RunningCli {
   readonly child: ChildProcess;
+  stdout = '';
   stderr = '';
   private waiters: { found: () => boolean }[] = [];
   readonly exited: Promise<number | null>;
 
   constructor(args: string[], options: CliOptions = {}) {
     this.child = spawnCli(args, options);
-    this.child.stdout!.resume();
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      this.stdout += chunk.toString();
+      this.check();
+    });
     this.child.stderr!.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString();
       this.check();
@@ -109,6 +113,11 @@ export class RunningCli {
       }
       return seen >= count ? seen : null;
     });
+  }
+
+  /** Resolves when what the command printed (stdout) after position `from` matches `pattern`. */
+  waitForOutput(pattern: RegExp, from = 0, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+    return this.waitUntil(`output matching ${pattern}`, from, timeoutMs, () => this.stdout.slice(from).match(pattern));
   }
 
   private waitUntil<T>(what: string, from: number, timeoutMs: number, find: () => T | null): Promise<T> {

@@ -74,6 +74,30 @@ describe('the s3pull command line', function () {
     expect(nothing.code).to.equal(1);
   });
 
+  it('sources --watch redraws the table as the state changes (before the state file exists, then after a pull), and SIGTERM ends it with 0', async () => {
+    await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 3) }]);
+    const dir = writeConfig(COLLECTOR, { 'a.yaml': sourceYaml() });
+    const watch = new RunningCli(['sources', '--watch', '1s', '--config', dir]);
+    // No state file yet: the source has never polled.
+    await watch.waitForOutput(/every 1s, as of [\d:]+Z \(Ctrl-C to stop\)\n\nSOURCE[^\n]*\ntrail\s+\S.*never/);
+    expect((await runCli(['once', '--config', dir])).code).to.equal(0);
+    const from = watch.stdout.length;
+    // A later table shows the pull: 1 object, 3 events, 0 failed.
+    await watch.waitForOutput(/\ntrail\s.*\bok\s+-?\S*\s+1\s+3\s+0\s/, from);
+    watch.child.kill('SIGTERM');
+    expect(await watch.exitWithin(10_000)).to.equal(0);
+    expect(watch.stderr).to.equal('');
+    // With --json in a pipe: one JSON document per line and turn.
+    const lines = new RunningCli(['sources', '--watch', '1s', '--json', '--config', dir]);
+    await lines.waitForOutput(/^[^\n]+\n[^\n]+\n/);
+    lines.child.kill('SIGTERM');
+    expect(await lines.exitWithin(10_000)).to.equal(0);
+    for (const line of lines.stdout.trimEnd().split('\n')) expect(JSON.parse(line)[0]).to.include({ id: 'trail', objectsDone: 1, events: 3 });
+    const bad = await runCli(['sources', '--watch', 'often', '--config', dir]);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.contain('--watch often: give an interval from 1s to 1h');
+  });
+
   it('sources --json and marker show report the marker, counts and last poll', async () => {
     await putObjects('trail-bucket', [{ key: trailKey('2026/11/23', '20261123T1000Z', 'aaaa'), body: cloudTrailFile('a', 2) }]);
     const dir = writeConfig(COLLECTOR, { 'a.yaml': sourceYaml() });
