@@ -10,6 +10,7 @@ import type { AuthConfig } from './options.js';
 import type { ProxyServerConfig } from '../net/options.js';
 import { agentsFor } from '../net/proxy.js';
 import type { ObjectInfo, S3Bucket } from './types.js';
+import { countingPlugin } from './request-counts.js';
 import { classifyS3Error } from './classify.js';
 import { credentialsFor } from './credentials.js';
 import { SigV2Signer } from './sigv2.js';
@@ -32,10 +33,13 @@ export interface S3BucketOptions {
   useFips?: boolean;
   useDualstack?: boolean;
   signatureVersion?: 'v4' | 'v2';
+  /** The source whose requests these are (counted per operation and day; see request-counts.ts). */
+  sourceId?: string;
 }
 
 /** The client settings a source's config asks for. */
 export function s3BucketOptionsFor(source: {
+  id?: string;
   bucket: string;
   region: string;
   endpoint?: string | undefined;
@@ -59,6 +63,7 @@ export function s3BucketOptionsFor(source: {
     pathStyle: source.path_style,
     auth: source.auth,
     requestTimeoutMs: source.request_timeout,
+    ...(source.id !== undefined ? { sourceId: source.id } : {}),
   };
 }
 
@@ -114,6 +119,7 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
         }
       : {}),
   });
+  if (options.sourceId !== undefined) client.middlewareStack.use(countingPlugin(options.sourceId));
   const pageSize = options.pageSize ?? 1000;
 
   return {

@@ -2,6 +2,7 @@
  * The only importer of the SQS client: one queue behind the small interfaces the queue runner
  * needs (receive, delete, change visibility, attributes), with SQS's errors made the project's.
  */
+import { countingPlugin } from './request-counts.js';
 import {
   SQSClient,
   ReceiveMessageCommand,
@@ -67,6 +68,8 @@ export interface SqsQueueOptions {
   proxy: ProxyServerConfig | 'none';
   ca?: string[] | undefined;
   requestTimeoutMs: number;
+  /** The source whose requests these are (counted per operation and day; see request-counts.ts). */
+  sourceId?: string;
 }
 
 /** `https://sqs.us-east-1.amazonaws.com/…` or `https://us-east-1.queue.amazonaws.com/…` name their region. */
@@ -95,6 +98,7 @@ export function createSqsQueue(options: SqsQueueOptions): SqsQueue {
     credentials: credentialsFor(options.auth, options.region, requestHandler),
     requestHandler,
   });
+  if (options.sourceId !== undefined) client.middlewareStack.use(countingPlugin(options.sourceId));
   const queue = options.url;
   const fail = (error: unknown, action: string) => classifySqsError(error, action, queue);
 

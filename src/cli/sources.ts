@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExitCode, loadConfigOrExplain, openStore, type GlobalOptions } from './context.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
-import { sourceStatus, describeMarker, ago, humanSeconds, shortMarker, terminalWidth } from './status.js';
+import { sourceStatus, describeMarker, utcDay, ago, humanSeconds, shortMarker, terminalWidth } from './status.js';
 import { table } from './summary.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Store } from '../state/types.js';
@@ -100,6 +100,8 @@ function statusTable(config: LoadedConfig, store: Store | undefined, now: number
       const seen = q.checked ? `as of ${ago(q.checked, now)}` : 'not read yet (the service reads it every minute)';
       text += `  ${s.id}: queue ${q.url}: ${q.messages ?? '-'} waiting, ${q.inFlight ?? '-'} in flight, oldest received ${q.oldestMessageAgeSeconds === null ? '-' : humanSeconds(q.oldestMessageAgeSeconds)} old (${seen})\n`;
     }
+    const today = s.requests[utcDay(now)];
+    if (today) text += `  ${s.id}: AWS requests today (UTC): ${Object.entries(today).map(([operation, count]) => `${operation} ${count}`).join(', ')}\n`;
     if (s.lastPollError) text += `  ${s.id}: last error: ${s.lastPollError}\n`;
     if (s.pendingReset) text += `  ${s.id}: marker reset pending (${JSON.stringify(s.pendingReset)}), applied at the next poll\n`;
   }

@@ -28,7 +28,15 @@ export interface SourceStatus {
   collection: 'prefix' | 'sqs';
   /** SQS sources: the queue as the service last saw it (approximate, as SQS counts). */
   queue: { url: string; messages: number | null; inFlight: number | null; oldestMessageAgeSeconds: number | null; checked: string | null } | null;
+  /**
+   * AWS requests made for this source over the last 7 UTC days: day (YYYY-MM-DD) → operation →
+   * count, every attempt counted (as AWS bills them). The service stores them every minute.
+   */
+  requests: Record<string, Record<string, number>>;
 }
+
+/** Days of request counts `sources` shows. */
+const REQUEST_DAYS = 7;
 
 export function sourceStatus(source: LoadedSource, store: Store | undefined, nowMs: number): SourceStatus {
   const row = store?.getSource(source.id);
@@ -66,7 +74,12 @@ export function sourceStatus(source: LoadedSource, store: Store | undefined, now
             checked: iso(row?.queue?.checkedMs),
           }
         : null,
+    requests: row ? store!.requestsSince(source.id, utcDay(nowMs - (REQUEST_DAYS - 1) * 86_400_000)) : {},
   };
+}
+
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
 }
 
 export function describeMarker(partitions: PartitionRow[], maxWidth = Infinity): string {

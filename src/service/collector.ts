@@ -20,6 +20,10 @@ import { PollRunner, QueueRunner, type SourceRunner } from './runners.js';
 import { isQueued, type QueuedSource } from '../queue/options.js';
 import { ParseThreads, parseThreadCount } from '../pipeline/parse-threads.js';
 import { errorMessage } from '../util/errors.js';
+import { requestCounts } from '../aws/request-counts.js';
+
+/** How often the service stores its AWS request counts (and when it stops). */
+const REQUEST_FLUSH_MS = 60_000;
 
 export type BucketFactory = (source: LoadedSource, ca: string[] | undefined) => S3Bucket;
 
@@ -34,7 +38,7 @@ export const defaultQueueFactory: QueueFactory = (source, ca) => {
   const region = collection.region ?? fromUrl ?? (source.region === 'auto' ? 'us-east-1' : source.region);
   // A queue URL that is not AWS's (a local queue) is its own endpoint.
   const endpoint = collection.endpoint ?? (fromUrl ? undefined : new URL(collection.queue_url).origin);
-  return createSqsQueue({ url: collection.queue_url, region, endpoint, auth: collection.auth ?? source.auth, proxy: source.proxy, ca, requestTimeoutMs: source.request_timeout });
+  return createSqsQueue({ url: collection.queue_url, region, endpoint, auth: collection.auth ?? source.auth, proxy: source.proxy, ca, requestTimeoutMs: source.request_timeout, sourceId: source.id });
 };
 
 export interface CollectorOptions {
@@ -55,6 +59,7 @@ export class Collector {
   private readonly queueFactory: QueueFactory;
   private scheduled = false;
   private readonly parseThreads: ParseThreads | undefined;
+  private requestFlush: NodeJS.Timeout | undefined;
 
   constructor(
     private config: LoadedConfig,
@@ -74,7 +79,11 @@ export class Collector {
   /** One run of the given sources (all enabled ones by default), concurrently. */
   async pollNow(ids: string[] = [], observer: PollObserver = {}): Promise<PollResult[]> {
     const selected = ids.length > 0 ? ids.map((id) => this.runners.get(id)!) : [...this.runners.values()].filter((r) => r.source.enabled);
-    return Promise.all(selected.map((runner) => runner.runOnce(observer)));
+    try {
+      return await Promise.all(selected.map((runner) => runner.runOnce(observer)));
+    } finally {
+      this.flushRequests();
+    }
   }
 
   /** Schedules every enabled source (a queue source starts receiving). */
@@ -83,6 +92,8 @@ export class Collector {
     // The threads start with the service, not under its first objects.
     this.parseThreads?.warm().catch((error: unknown) => this.options.log.warn('parse threads did not start; objects are tried again at the next poll', { error: errorMessage(error) }));
     for (const runner of this.runners.values()) runner.start();
+    this.requestFlush = setInterval(() => this.flushRequests(), REQUEST_FLUSH_MS);
+    this.requestFlush.unref();
   }
 
   /** Applies a new config: added, removed and changed sources; the rest keep running. */
@@ -134,6 +145,17 @@ export class Collector {
     this.scheduled = false;
     await Promise.all([...this.runners.keys()].map((id) => this.remove(id)));
     await this.parseThreads?.close();
+    clearInterval(this.requestFlush);
+    this.flushRequests();
+  }
+
+  /** Moves the AWS requests counted so far into the state file, where `sources` reads them. */
+  private flushRequests(): void {
+    try {
+      this.options.store.addRequests(requestCounts.drain());
+    } catch (error) {
+      this.options.log.warn('the AWS request counts could not be stored', { error: errorMessage(error) });
+    }
   }
 
   /** The objects being pulled now, as s3:// URLs with their source. */

@@ -113,4 +113,14 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE sources ADD COLUMN queue_oldest_sent_ms INTEGER;
   ALTER TABLE sources ADD COLUMN queue_checked_ms INTEGER;
   `,
+  // 8: AWS requests made for each source, per operation and UTC day (what the owners pay for).
+  `
+  CREATE TABLE requests (
+    source_id TEXT NOT NULL REFERENCES sources(source_id) ON DELETE CASCADE,
+    day TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (source_id, day, operation)
+  );
+  `,
 ];

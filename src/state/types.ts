@@ -94,6 +94,10 @@ export interface SourceStateStore {
   recordPollEnd(sourceId: string, status: string, error: string | null, nowMs: number): void;
   recordNextPoll(sourceId: string, nextMs: number | null): void;
   recordQueueStats(sourceId: string, stats: QueueStats): void;
+  /** Adds AWS requests (per operation and UTC day); counts of a source without state yet are dropped. */
+  addRequests(counts: { sourceId: string; day: string; operation: string; count: number }[]): void;
+  /** The source's requests from `fromDay` (YYYY-MM-DD, UTC) on: day → operation → count. */
+  requestsSince(sourceId: string, fromDay: string): Record<string, Record<string, number>>;
 }
 
 /** The markers: one settled key per partition of a prefix source. */

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
+import { startForwarder } from '../helpers/forwarder.js';
 import { readFileSync, existsSync, statSync, writeFileSync, unlinkSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, RunningCli, sourceYaml, writeConfig } from '../helpers/cli.js';
 import { startProxy } from '../helpers/proxy.js';
-import { resetMoto } from '../helpers/moto.js';
+import { motoEndpoint, resetMoto } from '../helpers/moto.js';
 import { createBucket, putObjects, cloudTrailFile, trailKey } from '../helpers/s3.js';
 
 const COLLECTOR = 'state: state.db\noutput: { type: file, path: events.ndjson }\nlog: { level: debug }\n';
@@ -96,6 +97,31 @@ describe('the s3pull command line', function () {
     const bad = await runCli(['sources', '--watch', 'often', '--config', dir]);
     expect(bad.code).to.equal(2);
     expect(bad.stderr).to.contain('--watch often: give an interval from 1s to 1h');
+  });
+
+  it('sources counts the AWS requests of each source per operation and UTC day, as S3 received them, and adds them up across runs', async () => {
+    await putObjects('trail-bucket', ['aaaa', 'bbbb', 'cccc'].map((name, index) => ({ key: trailKey('2026/11/23', `20261123T100${index}Z`, name), body: cloudTrailFile(name, 2) })));
+    const s3 = await startForwarder(motoEndpoint());
+    try {
+      const dir = writeConfig(COLLECTOR, { 'a.yaml': sourceYaml().replace(`endpoint: ${motoEndpoint()}`, `endpoint: ${s3.url}`) });
+      expect((await runCli(['once', '--config', dir])).code).to.equal(0);
+      expect((await runCli(['once', '--config', dir])).code).to.equal(0);
+      // What S3 saw, by operation: LIST (list-type=2, with or without a delimiter), GET of an object, HEAD of the bucket.
+      const seen: Record<string, number> = {};
+      for (const { method, path: url } of s3.requests) {
+        const operation = method === 'GET' && url.includes('list-type=2') ? 'ListObjectsV2' : method === 'GET' ? 'GetObject' : method === 'HEAD' ? 'HeadBucket' : `${method} ${url}`;
+        seen[operation] = (seen[operation] ?? 0) + 1;
+      }
+      expect(seen.GetObject, 'three objects, each read once').to.equal(3);
+      const [trail] = JSON.parse((await runCli(['sources', '--json', '--config', dir])).stdout);
+      const today = new Date().toISOString().slice(0, 10);
+      expect(Object.keys(trail.requests)).to.deep.equal([today]);
+      expect(trail.requests[today]).to.deep.equal(seen);
+      const table = (await runCli(['sources', '--config', dir])).stdout;
+      expect(table).to.contain(`trail: AWS requests today (UTC): GetObject 3, ListObjectsV2 ${seen.ListObjectsV2}`);
+    } finally {
+      await s3.close();
+    }
   });
 
   it('sources --json and marker show report the marker, counts and last poll', async () => {

@@ -311,6 +311,12 @@ collection: { type: sqs, queue_url: ${queue.url}, wait_time: 0s${collection} }
     expect(readFileSync(out, 'utf8').trim().split('\n')).to.have.length(4);
     const sources = await runCli(['--config', dir, 'sources']);
     expect(sources.stdout).to.match(/trail: queue .*trail-cli: 0 waiting, 0 in flight/);
+    // The queue's requests are counted beside S3's, for the same source.
+    const [status] = JSON.parse((await runCli(['--config', dir, 'sources', '--json'])).stdout);
+    const today = status.requests[new Date().toISOString().slice(0, 10)];
+    expect(today.GetObject, JSON.stringify(today)).to.equal(1);
+    expect(today.ReceiveMessage).to.be.at.least(1);
+    expect((today.DeleteMessageBatch ?? 0) + (today.DeleteMessage ?? 0)).to.be.at.least(1);
   });
 
   it('reads the message shapes and decodes keys per shape', () => {

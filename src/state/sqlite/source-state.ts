@@ -138,6 +138,25 @@ export class SqliteSourceStateStore implements SourceStateStore {
     );
   }
 
+  addRequests(counts: { sourceId: string; day: string; operation: string; count: number }[]): void {
+    if (counts.length === 0) return;
+    this.conn.run(() => {
+      // Only for a source the state knows (the foreign key); the others have not polled yet.
+      const add = this.conn.statement(
+        `INSERT INTO requests (source_id, day, operation, count) SELECT @sourceId, @day, @operation, @count WHERE EXISTS (SELECT 1 FROM sources WHERE source_id = @sourceId)
+         ON CONFLICT (source_id, day, operation) DO UPDATE SET count = count + excluded.count`,
+      );
+      for (const count of counts) add.run(count);
+    });
+  }
+
+  requestsSince(sourceId: string, fromDay: string): Record<string, Record<string, number>> {
+    const rows = this.conn.statement('SELECT day, operation, count FROM requests WHERE source_id = ? AND day >= ? ORDER BY day, operation').all(sourceId, fromDay) as { day: string; operation: string; count: number }[];
+    const byDay: Record<string, Record<string, number>> = {};
+    for (const row of rows) (byDay[row.day] ??= {})[row.operation] = row.count;
+    return byDay;
+  }
+
   recordNextPoll(sourceId: string, nextMs: number | null): void {
     this.conn.run(() => this.conn.statement('UPDATE sources SET next_poll_ms = ? WHERE source_id = ?').run(nextMs, sourceId));
   }
