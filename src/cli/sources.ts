@@ -63,6 +63,10 @@ async function watch(config: LoadedConfig, intervalMs: number, json: boolean): P
   }
 }
 
+function sourceOf(config: LoadedConfig, id: string): LoadedConfig['sources'][number] | undefined {
+  return config.sources.find((source) => source.id === id);
+}
+
 function statusJson(config: LoadedConfig, store: Store | undefined, oneLine = false): string {
   const now = Date.now();
   return `${JSON.stringify(config.sources.map((source) => sourceStatus(source, store, now)), null, oneLine ? undefined : 2)}\n`;
@@ -99,6 +103,9 @@ function statusTable(config: LoadedConfig, store: Store | undefined, now: number
       const q = s.queue;
       const seen = q.checked ? `as of ${ago(q.checked, now)}` : 'not read yet (the service reads it every minute)';
       text += `  ${s.id}: queue ${q.url}: ${q.messages ?? '-'} waiting, ${q.inFlight ?? '-'} in flight, oldest received ${q.oldestMessageAgeSeconds === null ? '-' : humanSeconds(q.oldestMessageAgeSeconds)} old (${seen})\n`;
+    }
+    for (const silence of s.silent) {
+      text += `  ${s.id}: SILENT ${silence.prefix}: newest object ${humanSeconds(silence.silentForSeconds)} old, expected within ${humanSeconds(Math.round((sourceOf(config, s.id)?.expect_objects_within ?? 0) / 1000))}\n`;
     }
     const today = s.requests[utcDay(now)];
     if (today) text += `  ${s.id}: AWS requests today (UTC): ${Object.entries(today).map(([operation, count]) => `${operation} ${count}`).join(', ')}\n`;

@@ -1,3 +1,4 @@
+import { silentPartitions } from '../poll/silence.js';
 import type { LoadedSource } from '../config/load.js';
 import type { PartitionRow, SourceRow, Store } from '../state/types.js';
 import { scopeOf } from '../poll/partitions.js';
@@ -33,6 +34,8 @@ export interface SourceStatus {
    * count, every attempt counted (as AWS bills them). The service stores them every minute.
    */
   requests: Record<string, Record<string, number>>;
+  /** With `expect_objects_within`: the partitions that delivered nothing newer for that long. */
+  silent: { prefix: string; newestObject: string; silentForSeconds: number }[];
 }
 
 /** Days of request counts `sources` shows. */
@@ -75,6 +78,14 @@ export function sourceStatus(source: LoadedSource, store: Store | undefined, now
           }
         : null,
     requests: row ? store!.requestsSince(source.id, utcDay(nowMs - (REQUEST_DAYS - 1) * 86_400_000)) : {},
+    silent:
+      source.expect_objects_within === undefined
+        ? []
+        : silentPartitions(partitions, source.expect_objects_within, nowMs).map((silence) => ({
+            prefix: silence.prefix || '/',
+            newestObject: new Date(silence.newestObjectMs).toISOString(),
+            silentForSeconds: Math.round(silence.silentForMs / 1000),
+          })),
   };
 }
 

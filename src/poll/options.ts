@@ -54,6 +54,8 @@ export const pollShape = {
     .refine((value) => cron.validate(value), 'must be a cron expression such as "*/5 * * * *"')
     .optional(),
   late_window: duration('late_window', 0).default(3_600_000),
+  /** A partition that delivers nothing newer for this long is reported as silent (log, `sources`). */
+  expect_objects_within: duration('expect_objects_within', MINUTE_MS).optional(),
   listing: z.enum(['marker', 'full']).default('marker'),
   partition_discovery: duration('partition_discovery', MINUTE_MS).default(3_600_000),
   start: startSchema.default('beginning'),

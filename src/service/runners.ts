@@ -18,6 +18,9 @@ import { emptyPollResult, pollSource, type PollObserver, type PollResult } from 
 import { QueueSource, type QueueRunResult } from '../queue/queue-source.js';
 import type { QueuedSource } from '../queue/options.js';
 import { S3PullError, StateError, errorMessage } from '../util/errors.js';
+import { SilenceWatch } from '../poll/silence.js';
+import { formatDuration } from '../util/duration.js';
+import { MINUTE_MS } from '../util/schema-parts.js';
 
 export interface RunnerContext {
   store: Store;
@@ -66,6 +69,7 @@ export class PollRunner implements SourceRunner {
   private running?: Promise<PollResult>;
   private readonly keys = new Set<string>();
   private readonly throttle: TokenBucket;
+  private readonly silence = new SilenceWatch();
 
   constructor(
     readonly source: LoadedSource,
@@ -103,8 +107,32 @@ export class PollRunner implements SourceRunner {
         this.running = undefined;
       });
     const result = await this.running;
+    this.reportSilence();
     this.context.onFinished?.(result);
     return result;
+  }
+
+  /** After each poll: partitions that fell silent (a warning) or delivered again (a note), once each. */
+  private reportSilence(): void {
+    const within = this.source.expect_objects_within;
+    if (within === undefined) return;
+    const nowMs = this.context.clock.now();
+    try {
+      const { began, ended } = this.silence.update(this.context.store.partitions(this.source.id), within, nowMs);
+      for (const silence of began) {
+        this.context.log.warn('partition silent: nothing new delivered for longer than expect_objects_within', {
+          source: this.source.id,
+          partition: silence.prefix || '/',
+          newest_object: new Date(silence.newestObjectMs).toISOString(),
+          silent_for: formatDuration(Math.floor(silence.silentForMs / MINUTE_MS) * MINUTE_MS),
+          expected_within: formatDuration(within),
+        });
+      }
+      for (const prefix of ended) this.context.log.info('partition delivering again', { source: this.source.id, partition: prefix || '/' });
+    } catch (error) {
+      // The state file's own failure is the poll's to report; silence is checked again next time.
+      this.context.log.debug('silence not checked', { source: this.source.id, error: errorMessage(error) });
+    }
   }
 
   async stop(): Promise<void> {
