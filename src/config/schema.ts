@@ -79,6 +79,20 @@ export const collectorSchema = z.strictObject({
   shutdown_timeout: duration('shutdown_timeout', 1000).default(25_000),
   /** Threads that decode and parse objects beside the main thread; `auto`: one per core on a machine with more than one. */
   parse_threads: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default('auto'),
+  /** The monitoring endpoint (/metrics, /health, /ready); off unless set. */
+  metrics: z
+    .strictObject({
+      listen: z.string().transform((value, ctx) => {
+        const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value);
+        const port = match ? Number(match[3]) : NaN;
+        if (!match || port > 65535) {
+          ctx.addIssue({ code: 'custom', message: 'must be HOST:PORT, such as 127.0.0.1:9478 or [::1]:9478' });
+          return z.NEVER;
+        }
+        return { host: match[1] ?? match[2]!, port };
+      }),
+    })
+    .optional(),
   log: z
     .strictObject({
       level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),

@@ -3,6 +3,9 @@
  * the output on SIGHUP (reopening the output file for logrotate), and on SIGTERM lets the work
  * in flight commit its delivered batches before it closes the output and the state file.
  */
+import { createMetrics } from '../telemetry/metrics.js';
+import { startMonitoring, type MonitoringServer } from '../telemetry/server.js';
+import { requestCounts } from '../aws/request-counts.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import type { Sink } from '../sinks/types.js';
@@ -57,6 +60,7 @@ export class Daemon {
     const { log } = this.options;
     log.info('s3pull started', { sources: this.current.sources.filter((s) => s.enabled).length, output: this.sink.description, state: this.current.collector.state });
     this.collector.start();
+    this.startMonitoring();
     process.on('SIGHUP', this.onHup);
     this.signals = onShutdownSignals({
       log,
@@ -68,6 +72,33 @@ export class Daemon {
   }
 
   private signals: { dispose(): void } | undefined;
+  private monitoring: Promise<MonitoringServer | undefined> | undefined;
+
+  /** The metrics endpoint, where s3pull.yaml asks for one; one that cannot listen is logged, and the service goes on. */
+  private startMonitoring(): void {
+    const listen = this.current.collector.metrics?.listen;
+    if (!listen) return;
+    const { log, store, clock } = this.options;
+    const collector = this.collector;
+    this.monitoring = startMonitoring({
+      host: listen.host,
+      port: listen.port,
+      metrics: createMetrics({ sources: () => collector.sources, store, now: () => clock.now(), pendingRequests: () => requestCounts.pending(), nextRunMs: (id) => collector.nextRunMs(id) }),
+      sources: () => collector.sources,
+      sourceRow: (id) => store.getSource(id),
+      nextRunMs: (id) => collector.nextRunMs(id),
+      now: () => clock.now(),
+    }).then(
+      (server) => {
+        log.info('monitoring endpoint listening: /metrics, /health, /ready', { address: server.address });
+        return server;
+      },
+      (error: unknown) => {
+        log.error(`the monitoring endpoint cannot listen on ${listen.host}:${listen.port} (${errorMessage(error)}); s3pull goes on without it`);
+        return undefined;
+      },
+    );
+  }
   private readonly onHup = () => void this.reload();
 
   /** Applies the config folder as it is now; a config that does not load leaves the running one. */
@@ -76,7 +107,7 @@ export class Daemon {
     try {
       const next = loadConfig(this.current.dir);
       if (restartOnlyChanged(this.current, next)) {
-        log.warn('changes to state or log in s3pull.yaml take effect at the next restart; sources and output are reloaded now');
+        log.warn('changes to state, log or metrics in s3pull.yaml take effect at the next restart; sources and output are reloaded now');
       }
       const change = await this.collector.reload(next);
       if (outputChanged(this.current, next)) {
@@ -102,6 +133,7 @@ export class Daemon {
       process.off('SIGHUP', this.onHup);
       log.info('stopping: work in flight commits its delivered batches', { reason });
       await this.collector.stop();
+      await (await this.monitoring)?.close();
       await this.sink.close().catch((error: unknown) => log.warn('output did not close cleanly', { error: errorMessage(error) }));
       this.options.store.close();
       log.info('s3pull stopped');
@@ -124,5 +156,9 @@ function outputChanged(before: LoadedConfig, after: LoadedConfig): boolean {
 
 /** State file and log settings are opened once, at start. */
 function restartOnlyChanged(before: LoadedConfig, after: LoadedConfig): boolean {
-  return before.collector.state !== after.collector.state || JSON.stringify(before.collector.log) !== JSON.stringify(after.collector.log);
+  return (
+    before.collector.state !== after.collector.state ||
+    JSON.stringify(before.collector.log) !== JSON.stringify(after.collector.log) ||
+    JSON.stringify(before.collector.metrics) !== JSON.stringify(after.collector.metrics)
+  );
 }

@@ -98,6 +98,9 @@ describe('config', () => {
     expect(loadConfig(configDir({ 'sources.d/a.yaml': GOOD_SOURCE }), {}).collector.parse_threads).to.equal('auto');
     expect(loadConfig(configDir({ 's3pull.yaml': 'parse_threads: 0\n', 'sources.d/a.yaml': GOOD_SOURCE }), {}).collector.parse_threads).to.equal(0);
     expect(problemsOf(configDir({ 's3pull.yaml': 'parse_threads: many\n', 'sources.d/a.yaml': GOOD_SOURCE }))[0]).to.match(/parse_threads <many>/);
+    expect(loadConfig(configDir({ 's3pull.yaml': 'metrics: { listen: 127.0.0.1:9478 }\n', 'sources.d/a.yaml': GOOD_SOURCE }), {}).collector.metrics).to.deep.equal({ listen: { host: '127.0.0.1', port: 9478 } });
+    expect(loadConfig(configDir({ 's3pull.yaml': "metrics: { listen: '[::1]:9478' }\n", 'sources.d/a.yaml': GOOD_SOURCE }), {}).collector.metrics!.listen.host).to.equal('::1');
+    expect(problemsOf(configDir({ 's3pull.yaml': 'metrics: { listen: 9478 }\n', 'sources.d/a.yaml': GOOD_SOURCE }))[0]).to.match(/metrics\.listen/);
   });
 
   it('reports every problem of every file at once, and duplicate ids', () => {
