@@ -4,6 +4,7 @@
  * moves the counts into the state file (per UTC day) every so often and when it stops.
  */
 import type { Pluggable } from '@smithy/types';
+import { utcDay } from '../util/clock.js';
 
 export interface RequestCount {
   sourceId: string;
@@ -18,7 +19,7 @@ export class RequestCounts {
   private readonly counts = new Map<string, RequestCount>();
 
   add(sourceId: string, operation: string, nowMs = Date.now()): void {
-    const day = new Date(nowMs).toISOString().slice(0, 10);
+    const day = utcDay(nowMs);
     const key = `${sourceId}\u0000${operation}\u0000${day}`;
     const found = this.counts.get(key);
     if (found) found.count += 1;

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExitCode, loadConfigOrExplain, openStore, type GlobalOptions } from './context.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
-import { sourceStatus, describeMarker, utcDay, ago, humanSeconds, shortMarker, terminalWidth } from './status.js';
+import { utcDay } from '../util/clock.js';
+import { sourceStatus, describeMarker, ago, humanSeconds, shortMarker, terminalWidth } from './status.js';
 import { table } from './summary.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Store } from '../state/types.js';
@@ -63,10 +64,6 @@ async function watch(config: LoadedConfig, intervalMs: number, json: boolean): P
   }
 }
 
-function sourceOf(config: LoadedConfig, id: string): LoadedConfig['sources'][number] | undefined {
-  return config.sources.find((source) => source.id === id);
-}
-
 function statusJson(config: LoadedConfig, store: Store | undefined, oneLine = false): string {
   const now = Date.now();
   return `${JSON.stringify(config.sources.map((source) => sourceStatus(source, store, now)), null, oneLine ? undefined : 2)}\n`;
@@ -105,7 +102,7 @@ function statusTable(config: LoadedConfig, store: Store | undefined, now: number
       text += `  ${s.id}: queue ${q.url}: ${q.messages ?? '-'} waiting, ${q.inFlight ?? '-'} in flight, oldest received ${q.oldestMessageAgeSeconds === null ? '-' : humanSeconds(q.oldestMessageAgeSeconds)} old (${seen})\n`;
     }
     for (const silence of s.silent) {
-      text += `  ${s.id}: SILENT ${silence.prefix}: newest object ${humanSeconds(silence.silentForSeconds)} old, expected within ${humanSeconds(Math.round((sourceOf(config, s.id)?.expect_objects_within ?? 0) / 1000))}\n`;
+      text += `  ${s.id}: SILENT ${silence.prefix}: newest object ${humanSeconds(silence.silentForSeconds)} old, expected within ${humanSeconds(silence.expectedWithinSeconds)}\n`;
     }
     const today = s.requests[utcDay(now)];
     if (today) text += `  ${s.id}: AWS requests today (UTC): ${Object.entries(today).map(([operation, count]) => `${operation} ${count}`).join(', ')}\n`;

@@ -1,4 +1,5 @@
 import { silentPartitions } from '../poll/silence.js';
+import { utcDay } from '../util/clock.js';
 import type { LoadedSource } from '../config/load.js';
 import type { PartitionRow, SourceRow, Store } from '../state/types.js';
 import { scopeOf } from '../poll/partitions.js';
@@ -35,7 +36,7 @@ export interface SourceStatus {
    */
   requests: Record<string, Record<string, number>>;
   /** With `expect_objects_within`: the partitions that delivered nothing newer for that long. */
-  silent: { prefix: string; newestObject: string; silentForSeconds: number }[];
+  silent: { prefix: string; newestObject: string; silentForSeconds: number; expectedWithinSeconds: number }[];
 }
 
 /** Days of request counts `sources` shows. */
@@ -85,12 +86,9 @@ export function sourceStatus(source: LoadedSource, store: Store | undefined, now
             prefix: silence.prefix || '/',
             newestObject: new Date(silence.newestObjectMs).toISOString(),
             silentForSeconds: Math.round(silence.silentForMs / 1000),
+            expectedWithinSeconds: Math.round(source.expect_objects_within! / 1000),
           })),
   };
-}
-
-export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
 }
 
 export function describeMarker(partitions: PartitionRow[], maxWidth = Infinity): string {

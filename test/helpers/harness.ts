@@ -3,7 +3,7 @@ import { openSqliteStore } from '../../src/state/sqlite-store.js';
 import type { Store } from '../../src/state/types.js';
 import { createS3Bucket, s3BucketOptionsFor } from '../../src/aws/s3-bucket.js';
 import { pollSource, type PollResult } from '../../src/poll/poll-source.js';
-import type { LoadedSource } from '../../src/config/load.js';
+import type { LoadedConfig, LoadedSource } from '../../src/config/load.js';
 import { silentLogger, type Logger } from '../../src/log/logger.js';
 import type { Sink } from '../../src/sinks/types.js';
 import type { Clock } from '../../src/util/clock.js';
@@ -79,4 +79,15 @@ export async function freshTrailBucket(): Promise<Harness> {
   await resetMoto();
   await createBucket('trail-bucket');
   return harness();
+}
+
+/** A loaded configuration of one source and a state file, for a Collector in a test (stdout output, no parse threads). */
+export function collectorConfig(source: LoadedSource, state: string): LoadedConfig {
+  return {
+    dir: tempDir(),
+    collector: { state, certs_dir: 'certs', output: { type: 'stdout' }, shutdown_timeout: 25_000, parse_threads: 0, log: { level: 'info', format: 'text' } },
+    sources: [source],
+    warnings: [],
+    trust: { ca: undefined } as unknown as LoadedConfig['trust'],
+  };
 }

@@ -1,14 +1,13 @@
 import { expect } from 'chai';
-import { harness, HOUR, type Harness } from '../helpers/harness.js';
+import { collectorConfig, harness, HOUR, type Harness } from '../helpers/harness.js';
 import { resetMoto } from '../helpers/moto.js';
 import { createBucket, putObjects, cloudTrailFile, trailKey } from '../helpers/s3.js';
-import { testSource, tempDir } from '../helpers/source.js';
+import { testSource } from '../helpers/source.js';
 import { Collector } from '../../src/service/collector.js';
 import { sourceStatus } from '../../src/cli/status.js';
 import { silentPartitions, SilenceWatch } from '../../src/poll/silence.js';
 import { systemClock } from '../../src/util/clock.js';
 import type { Logger } from '../../src/log/logger.js';
-import type { LoadedConfig, LoadedSource } from '../../src/config/load.js';
 
 /** A logger that keeps what it was told, to look for the silence lines. */
 function recordingLogger(lines: { level: string; message: string; fields: Record<string, unknown> }[]): Logger {
@@ -17,15 +16,6 @@ function recordingLogger(lines: { level: string; message: string; fields: Record
   return logger;
 }
 
-function configOf(source: LoadedSource, state: string): LoadedConfig {
-  return {
-    dir: tempDir(),
-    collector: { state, certs_dir: 'certs', output: { type: 'stdout' }, shutdown_timeout: 25_000, parse_threads: 0, log: { level: 'info', format: 'text' } },
-    sources: [source],
-    warnings: [],
-    trust: { ca: undefined } as unknown as LoadedConfig['trust'],
-  } as LoadedConfig;
-}
 
 describe('expect_objects_within: a partition that goes silent', function () {
   this.timeout(60_000);
@@ -59,7 +49,7 @@ describe('expect_objects_within: a partition that goes silent', function () {
     let offsetMs = 0;
     const clock = { now: () => Date.now() + offsetMs, sleep: systemClock.sleep };
     const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
-    const collector = new Collector(configOf(source, h.stateFile), { store: h.store, sink: h.sink, log: recordingLogger(lines), clock });
+    const collector = new Collector(collectorConfig(source, h.stateFile), { store: h.store, sink: h.sink, log: recordingLogger(lines), clock });
     const silences = () => lines.filter((line) => line.message.startsWith('partition silent'));
     try {
       await collector.pollNow();

@@ -26,7 +26,7 @@ import { parseNotification, decodeFormKey } from '../../src/queue/notifications.
 import { Collector } from '../../src/service/collector.js';
 import { runCli, writeConfig } from '../helpers/cli.js';
 import { readFileSync } from 'node:fs';
-import type { LoadedConfig } from '../../src/config/load.js';
+import { collectorConfig } from '../helpers/harness.js';
 
 const PREFIX = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/23/';
 const trail = (marker: string, records: number) =>
@@ -333,15 +333,6 @@ collection: { type: sqs, queue_url: ${queue.url}, wait_time: 0s${collection} }
   });
 });
 
-function collectorConfig(source: LoadedSource, state: string): LoadedConfig {
-  return {
-    dir: tempDir(),
-    collector: { state, certs_dir: 'certs', output: { type: 'stdout' }, shutdown_timeout: 25_000, parse_threads: 0, log: { level: 'info', format: 'text' } },
-    sources: [source],
-    warnings: [],
-    trust: { ca: undefined } as unknown as LoadedConfig['trust'],
-  };
-}
 
 /** A message returned to the queue comes back once its visibility runs out: drain until it has. */
 async function waitForRedelivery(drainOnce: () => Promise<QueueRunResult>): Promise<QueueRunResult> {
