@@ -3,6 +3,7 @@
  * provider returns and asks again shortly before it expires, so credentials are refreshed, not
  * resolved per request.
  */
+import { countingPlugin } from './request-counts.js';
 import { fromContainerMetadata, fromInstanceMetadata, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -37,7 +38,7 @@ function named(provider: AwsCredentialIdentityProvider, from: string): AwsCreden
 type BaseAuth = Exclude<AuthConfig, { type: 'assume_role' }>;
 
 /** `requestHandler` carries the source's proxy and trust store to STS as well. */
-export function credentialsFor(auth: AuthConfig, region: string, requestHandler?: NodeHttpHandler): AwsCredentialIdentityProvider {
+export function credentialsFor(auth: AuthConfig, region: string, requestHandler?: NodeHttpHandler, sourceId?: string): AwsCredentialIdentityProvider {
   if (auth.type === 'assume_role') {
     const sts = auth.sts_endpoint ?? `the regional STS endpoint of ${region}`;
     return named(fromTemporaryCredentials({
@@ -49,6 +50,8 @@ export function credentialsFor(auth: AuthConfig, region: string, requestHandler?
         ...(auth.external_id ? { ExternalId: auth.external_id } : {}),
       },
       clientConfig: { region, ...(auth.sts_endpoint ? { endpoint: auth.sts_endpoint } : {}), ...(requestHandler ? { requestHandler } : {}) },
+      // AssumeRole is a request too: counted with the source's S3 and SQS requests.
+      ...(sourceId !== undefined ? { clientPlugins: [countingPlugin(sourceId)] } : {}),
     }), `STS (sts:AssumeRole of ${auth.role_arn} at ${sts})`);
   }
   return baseCredentials(auth);

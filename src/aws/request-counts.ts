@@ -5,6 +5,8 @@
  */
 import type { Pluggable } from '@smithy/types';
 import { utcDay } from '../util/clock.js';
+import { silentLogger } from '../log/logger.js';
+import { emit } from '../telemetry/events.js';
 
 export interface RequestCount {
   sourceId: string;
@@ -48,15 +50,35 @@ export const requestCounts = new RequestCounts();
  * they are.
  */
 export function countingPlugin<Input extends object, Output extends object>(sourceId: string, counts: RequestCounts = requestCounts): Pluggable<Input, Output> {
+  const log = silentLogger.child({ source: sourceId });
   return {
     applyToStack: (stack) => {
       stack.add(
         (next, context) => async (args) => {
-          counts.add(sourceId, String(context.commandName ?? 'unknown').replace(/Command$/, ''));
-          return next(args);
+          const operation = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+          counts.add(sourceId, operation);
+          try {
+            const output = await next(args);
+            emit(log, 'aws_request', { operation, outcome: 'ok' });
+            return output;
+          } catch (error) {
+            emit(log, 'aws_request', { operation, outcome: requestOutcome(error) });
+            throw error;
+          }
         },
         { step: 'deserialize', name: 's3pullRequestCount', priority: 'low' },
       );
     },
   };
+}
+
+/** A failed attempt's outcome, for the metrics: by the HTTP status AWS answered with, if any. */
+export function requestOutcome(error: unknown): string {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const name = (error as { name?: string }).name ?? '';
+  if (status === 429 || status === 503 || /Throttl|SlowDown|TooManyRequests/.test(name)) return 'throttled';
+  if (status === undefined) return 'network';
+  if (status >= 500) return 'server_error';
+  if (status >= 400) return 'client_error';
+  return 'ok';
 }

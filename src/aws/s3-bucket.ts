@@ -102,7 +102,7 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
     forcePathStyle: options.pathStyle,
     maxAttempts: options.maxAttempts ?? 5,
     retryMode: 'standard',
-    credentials: credentialsFor(options.auth, region, stsHttp.handler),
+    credentials: credentialsFor(options.auth, region, stsHttp.handler, options.sourceId),
     // S3-compatible stores differ in what checksums they send; ETag and gzip's CRC guard the data.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

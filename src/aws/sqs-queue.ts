@@ -95,7 +95,7 @@ export function createSqsQueue(options: SqsQueueOptions): SqsQueue {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     maxAttempts: 3,
     retryMode: 'standard',
-    credentials: credentialsFor(options.auth, options.region, requestHandler),
+    credentials: credentialsFor(options.auth, options.region, requestHandler, options.sourceId),
     requestHandler,
   });
   if (options.sourceId !== undefined) client.middlewareStack.use(countingPlugin(options.sourceId));

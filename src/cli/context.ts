@@ -1,4 +1,5 @@
 import { loadConfig, defaultConfigDir, type LoadedConfig } from '../config/load.js';
+import { emit } from '../telemetry/events.js';
 import { createLogger, type Logger, type LogLevel } from '../log/logger.js';
 import { openSqliteStore } from '../state/sqlite-store.js';
 import type { Store } from '../state/types.js';
@@ -33,16 +34,16 @@ export function loadConfigOrExplain(options: GlobalOptions): LoadedConfig {
 
 export function loggerFor(config: LoadedConfig, options: GlobalOptions): Logger {
   const log = createLogger({ level: options.logLevel ?? config.collector.log.level, format: config.collector.log.format });
-  for (const warning of config.warnings) log.warn(warning);
+  for (const warning of config.warnings) emit(log, 'config_warning', { warning });
   const insecure = insecureEnvironmentWarning();
-  if (insecure) log.warn(insecure);
+  if (insecure) emit(log, 'config_warning', { warning: insecure });
   return log;
 }
 
 export function openStore(config: LoadedConfig, readonly = false, log?: Logger): Store {
   return openSqliteStore(config.collector.state, {
     readonly,
-    onRestored: (file) => log?.error('the state file was deleted while s3pull ran: written back from the open database, nothing lost; move it aside only while s3pull is stopped', { path: file }),
+    onRestored: (file) => log && emit(log, 'state_restored', { path: file }),
   });
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { emit, onEvent, type EventFields, type EventName } from '../telemetry/events.js';
 import cliProgress from 'cli-progress';
 import { findSource, loadConfigOrExplain, loggerFor, openStore, ExitCode, type GlobalOptions } from './context.js';
 import { Collector } from '../service/collector.js';
@@ -7,7 +8,6 @@ import { systemClock } from '../util/clock.js';
 import { pollSummary } from './summary.js';
 import { onShutdownSignals } from '../service/shutdown.js';
 import { forceExit } from './exit.js';
-import type { PollObserver } from '../poll/poll-source.js';
 
 export function registerOnce(program: Command): void {
   program
@@ -29,7 +29,7 @@ export function registerOnce(program: Command): void {
       const signals = onShutdownSignals({
         log,
         stop: async () => {
-          log.warn('interrupted: finishing the batches in flight, then stopping');
+          emit(log, 'interrupted', {});
           await collector.stop();
         },
         inFlight: () => collector.inFlight(),
@@ -39,7 +39,7 @@ export function registerOnce(program: Command): void {
 
       const bar = showBar ? progressBar() : undefined;
       try {
-        const results = await collector.pollNow(ids, bar?.observer ?? {});
+        const results = await collector.pollNow(ids);
         bar?.stop();
         process.stdout.write(pollSummary(results));
         if (config.collector.output.type === 'file') process.stdout.write(`events written to ${config.collector.output.path}\n`);
@@ -55,7 +55,7 @@ export function registerOnce(program: Command): void {
     });
 }
 
-function progressBar(): { observer: PollObserver; stop(): void } {
+function progressBar(): { stop(): void } {
   const bar = new cliProgress.SingleBar(
     { format: 'pulling [{bar}] {value}/{total} objects | {events} events', hideCursor: true, stream: process.stderr },
     cliProgress.Presets.shades_classic,
@@ -64,26 +64,29 @@ function progressBar(): { observer: PollObserver; stop(): void } {
   let events = 0;
   let started = false;
   let stopped = false;
+  // The bar follows the telemetry events: what it shows is what the log and the metrics say.
+  const unsubscribe = onEvent((name, fields) => {
+    if (name === 'objects_planned') {
+      total += (fields as EventFields['objects_planned']).count;
+      if (!started) {
+        bar.start(total, 0, { events });
+        started = true;
+      } else bar.setTotal(total);
+    } else if (FINISHED.has(name)) {
+      bar.increment();
+    } else if (name === 'output_delivered') {
+      events += (fields as EventFields['output_delivered']).events;
+      bar.update({ events });
+    }
+  });
   return {
-    observer: {
-      onObjectsPlanned(count) {
-        total += count;
-        if (!started) {
-          bar.start(total, 0, { events });
-          started = true;
-        } else bar.setTotal(total);
-      },
-      onObjectFinished() {
-        bar.increment();
-      },
-      onEvents(count) {
-        events += count;
-        bar.update({ events });
-      },
-    },
     stop() {
+      unsubscribe();
       if (started && !stopped) bar.stop();
       stopped = true;
     },
   };
 }
+
+/** The events that end an object's turn in a poll (it is not tried again in this poll). */
+const FINISHED = new Set<EventName>(['object_done', 'object_quarantined', 'object_gone', 'object_failed', 'object_retry_later']);

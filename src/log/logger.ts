@@ -13,6 +13,10 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   debug(message: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /** Whether a line at this level would be written (so that a debug event costs nothing at info). */
+  enabled?(level: LogLevel): boolean;
+  /** The fields every line of this logger carries (its child fields: source, key…). */
+  readonly context?: Readonly<Record<string, unknown>>;
 }
 
 const secrets = new Set<string>();
@@ -61,26 +65,33 @@ export function createLogger(options: { level: LogLevel; format: 'text' | 'json'
     ),
     transports: [transport],
   });
-  return wrap(logger);
+  return wrap(logger, {});
 }
 
-function wrap(logger: winston.Logger): Logger {
+function wrap(logger: winston.Logger, context: Record<string, unknown>): Logger {
   return {
     error: (message, fields) => logger.error(message, fields),
     warn: (message, fields) => logger.warn(message, fields),
     info: (message, fields) => logger.info(message, fields),
     debug: (message, fields) => logger.debug(message, fields),
-    child: (fields) => wrap(logger.child(fields)),
+    child: (fields) => wrap(logger.child(fields), { ...context, ...fields }),
+    enabled: (level) => logger.isLevelEnabled(level),
+    context,
   };
 }
 
 /** For library code and tests that want no output. */
-export const silentLogger: Logger = {
-  error() {},
-  warn() {},
-  info() {},
-  debug() {},
-  child() {
-    return silentLogger;
-  },
-};
+export const silentLogger: Logger = silentWith({});
+
+function silentWith(context: Record<string, unknown>): Logger {
+  // Its children keep their context: events still count under the right source.
+  return {
+    error() {},
+    warn() {},
+    info() {},
+    debug() {},
+    child: (fields) => silentWith({ ...context, ...fields }),
+    enabled: () => false,
+    context,
+  };
+}

@@ -9,6 +9,7 @@ import type { ObjectRef } from '../aws/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../util/errors.js';
+import { emit } from '../telemetry/events.js';
 import type { Checkpoint } from './checkpoint.js';
 import { dispositionOf } from './disposition.js';
 import type { PullOutcome } from './pull-object.js';
@@ -98,7 +99,7 @@ export class ObjectWorker {
     for (let retry = 0; ; retry += 1) {
       try {
         const outcome = await this.options.pull(object, checkpoint, signal);
-        log.debug('object done', { events: outcome.events, bad_lines: outcome.badLines });
+        emit(log, 'object_done', { events: outcome.events, bad_lines: outcome.badLines, repeats: outcome.duplicates, bytes: Math.max(0, object.size) });
         return { status: 'done', outcome };
       } catch (error) {
         // Whatever fails while shutting down failed because of the shutdown, not the object.
@@ -110,28 +111,28 @@ export class ObjectWorker {
             return { status: 'stopped' };
           case 'object_gone':
             checkpoint.fail(object, { kind: 'object_gone', error: message });
-            log.warn('object gone before it was read');
+            emit(log, 'object_gone', {});
             return { status: 'quarantined', error: message, gone: true };
           case 'retry_now':
           case 'retry_later': {
             // Throttling, network trouble and rewrites are never the object's fault: not counted.
             checkpoint.fail(object, { kind: 'retry_later', error: message });
             if (disposition === 'retry_now' && retry < TRANSIENT_RETRIES) {
-              log.debug('object download interrupted, trying again', { error: message });
+              emit(log, 'object_interrupted', { error: message });
               await clock.sleep(TRANSIENT_BACKOFF_MS * 2 ** retry, signal).catch(() => {});
               if (this.stopped) return { status: 'stopped' };
               continue;
             }
-            log.warn('object will be retried', { error: message });
+            emit(log, 'object_retry_later', { error: message });
             return { status: 'retry_later', error: message, attempts: 0, nextAttemptMs: null, changed: disposition === 'retry_later' };
           }
           case 'attempt_failed': {
             const record = checkpoint.fail(object, { kind: 'attempt_failed', error: message });
             if (record.quarantined) {
-              log.error('object failed for good, quarantined', { attempts: record.attempts, error: message });
+              emit(log, 'object_quarantined', { attempts: record.attempts, error: message });
               return { status: 'quarantined', error: message, gone: false };
             }
-            log.warn('object failed, will be retried', { attempt: record.attempts, error: message });
+            emit(log, 'object_failed', { attempt: record.attempts, error: message });
             return { status: 'retry_later', error: message, attempts: record.attempts, nextAttemptMs: record.nextAttemptMs, changed: false };
           }
         }

@@ -19,6 +19,7 @@ import type { Deduplicator } from './dedup.js';
 import type { ParseThreads } from './parse-threads.js';
 import { classifyS3Error } from '../aws/classify.js';
 import { S3PullError, isAbortError } from '../util/errors.js';
+import { emit } from '../telemetry/events.js';
 
 export { BATCH_EVENTS } from './batches.js';
 /** How many bad lines of one object are logged one by one before they are only counted. */
@@ -76,9 +77,13 @@ export async function pullObject(context: PullContext, object: ObjectRef): Promi
       deliverable = batch.records.filter((_, index) => !repeats[index]);
       batchDuplicates = batch.records.length - deliverable.length;
     }
-    for (const bad of batch.badSamples) log.warn('bad line skipped', { line: bad.line, reason: bad.reason });
+    for (const bad of batch.badSamples) emit(log, 'bad_line', { line: bad.line, reason: bad.reason });
+    const throttleStartMs = clock.now();
     await context.throttle.take(deliverable.length, context.signal);
+    const writeStartMs = clock.now();
+    if (writeStartMs > throttleStartMs) emit(log, 'throttled', { waited_ms: writeStartMs - throttleStartMs });
     await context.sink.write(deliverable, context.signal);
+    emit(log, 'output_delivered', { output: context.sink.description, events: deliverable.length, bytes: ndjsonBytes(batch, deliverable.length), seconds: (clock.now() - writeStartMs) / 1000 });
     events += deliverable.length;
     badLines += batch.badLines;
     duplicates += batchDuplicates;
@@ -114,8 +119,8 @@ export async function pullObject(context: PullContext, object: ObjectRef): Promi
         });
     for await (const batch of batches) await deliver(batch);
     checkpoint.complete(object, { events, badLines, duplicates });
-    if (badLines > BAD_LINES_LOGGED) log.warn('bad lines skipped', { count: badLines });
-    if (duplicates > 0) log.debug('repeated events dropped', { count: duplicates });
+    if (badLines > BAD_LINES_LOGGED) emit(log, 'bad_lines_skipped', { count: badLines });
+    if (duplicates > 0) emit(log, 'repeats_dropped', { count: duplicates });
     return { events, badLines, duplicates };
   } catch (error) {
     // Keys of a batch that was not committed were not delivered: a retry may deliver them.
@@ -124,6 +129,12 @@ export async function pullObject(context: PullContext, object: ObjectRef): Promi
   } finally {
     body?.destroy();
   }
+}
+
+/** The bytes of the delivered lines; where dedup dropped some, in proportion (reading each line back would cost more than the figure is worth). */
+function ndjsonBytes(batch: PreparedBatch, delivered: number): number {
+  const all = batch.records.length;
+  return delivered === all ? batch.ndjson.length : all === 0 ? 0 : Math.round((batch.ndjson.length * delivered) / all);
 }
 
 /** Decoding names its own errors (formats/decode.ts); what is left came from reading S3. */

@@ -3,6 +3,7 @@
  * commit. Pages are handled one at a time, so memory does not grow with the bucket and the marker
  * moves forward during a long first pull.
  */
+import { emit } from '../telemetry/events.js';
 import { refOf, type ObjectGetter, type ObjectRef, type S3Bucket } from '../aws/types.js';
 import type { CollectedSource } from './options.js';
 import type { Sink } from '../sinks/types.js';
@@ -50,12 +51,6 @@ export interface PollDependencies {
   parseThreads?: ParseThreads | undefined;
 }
 
-export interface PollObserver {
-  onObjectsPlanned?(count: number): void;
-  onObjectFinished?(key: string): void;
-  onEvents?(count: number): void;
-}
-
 /** How long a poll holds its source before it must renew; it renews with every batch. */
 const LEASE_MS = 10 * 60_000;
 const LEASE_OWNER = `${hostname()}:${process.pid}`;
@@ -87,7 +82,6 @@ export async function pollSource(
   source: CollectedSource,
   deps: PollDependencies,
   signal: AbortSignal,
-  observer: PollObserver = {},
 ): Promise<PollResult> {
   const { store, clock } = deps;
   const log = deps.log.child({ source: source.id });
@@ -96,22 +90,19 @@ export async function pollSource(
   const sinceMs = source.start === 'beginning' ? null : source.start === 'now' ? startedMs : source.start.since.getTime();
   const opened = store.openSource(source.id, scopeOf(source), sinceMs, startedMs);
   if (opened.previousScope) {
-    log.warn('scope changed: marker cleared, everything under the new prefix is pulled', {
-      was: opened.previousScope,
-      now: scopeOf(source),
-    });
+    emit(log, 'scope_changed', { was: opened.previousScope, now: scopeOf(source) });
   }
   let lease = store.acquireLease(source.id, LEASE_OWNER, startedMs, startedMs + LEASE_MS);
   if (!lease.held && isDeadLocalProcess(lease.owner)) {
     // A poller on this host that died (SIGKILL, power loss) cannot renew: its lease is void now.
-    log.warn('taking over the lease of a poller that is gone', { holder: lease.owner });
+    emit(log, 'lease_taken_over', { holder: lease.owner });
     store.releaseLease(source.id, lease.owner);
     lease = store.acquireLease(source.id, LEASE_OWNER, startedMs, startedMs + LEASE_MS);
   }
   if (!lease.held) {
     // Another process (the service, or `once`) is polling this source: two pollers would deliver twice.
     const message = `source ${source.id} is being polled by ${lease.owner} (lease until ${new Date(lease.untilMs).toISOString()}); skipped`;
-    log.warn('source busy, poll skipped', { holder: lease.owner });
+    emit(log, 'source_busy', { holder: lease.owner });
     return { ...result, status: 'busy', errors: [message] };
   }
   const renewLease = () => store.acquireLease(source.id, LEASE_OWNER, clock.now(), clock.now() + LEASE_MS);
@@ -121,7 +112,7 @@ export async function pollSource(
   let unmatchedKeys = 0;
   const sourceNameFor = sourceNamer(source, (key) => {
     unmatchedKeys += 1;
-    if (unmatchedKeys === 1) log.warn('key does not match identifier_pattern; its events are named after the source id', { key });
+    if (unmatchedKeys === 1) emit(log, 'key_unmatched', { key });
   });
   const listing = listingFor(source.listing);
   const throttle = deps.throttle ?? new TokenBucket(source.eps_throttle, clock);
@@ -154,7 +145,6 @@ export async function pollSource(
           onEvents: (count) => {
             renewLease();
             result.events += count;
-            observer.onEvents?.(count);
           },
         },
         object,
@@ -185,11 +175,10 @@ export async function pollSource(
   /** Pulls objects of one partition in key order, `concurrency` at a time; returns which finished. */
   const pullAll = async (objects: ObjectRef[], checkpoint: Checkpoint): Promise<Set<string>> => {
     const finished = new Set<string>();
-    observer.onObjectsPlanned?.(objects.length);
+    if (objects.length > 0) emit(log, 'objects_planned', { count: objects.length });
     await Promise.all(
       objects.map(async (object) => {
         const outcome = await worker.pull(object, checkpoint);
-        if (outcome.status !== 'stopped' && outcome.status !== 'busy') observer.onObjectFinished?.(object.key);
         if (tally(outcome)) finished.add(object.key);
       }),
     );
@@ -206,11 +195,11 @@ export async function pollSource(
       const found = await discoverPartitions(deps.bucket, source.prefix, signal);
       const added = found.filter((candidate) => !known.some((partition) => partition.prefix === candidate.prefix));
       store.recordDiscovery(source.id, found, startedMs);
-      if (added.length > 0 && known.length > 0) log.info('new partitions found', { partitions: added.map((p) => p.prefix).join(',') });
+      if (added.length > 0 && known.length > 0) emit(log, 'partitions_found', { partitions: added.map((p) => p.prefix) });
     }
     // A reset applies after discovery, so that --after KEY finds the partition KEY is in.
     const reset = store.applyPendingReset(source.id);
-    if (reset) log.info('marker reset applied', { reset: JSON.stringify(reset) });
+    if (reset) emit(log, 'marker_reset_applied', { reset: JSON.stringify(reset) });
     const startFilterMs = store.getSource(source.id)!.sinceMs;
 
     for (const partition of store.partitions(source.id)) {
@@ -260,6 +249,7 @@ export async function pollSource(
         for (const [reason, objects] of skipped) {
           store.skipObjects(source.id, prefix, objects, reason, nowMs);
           result.objectsSkipped += objects.length;
+          emit(log, 'objects_skipped', { reason, count: objects.length });
         }
         const finishedNow = await pullAll(toPull, checkpoint);
         for (const object of page) {
@@ -278,7 +268,7 @@ export async function pollSource(
     else {
       result.status = 'failed';
       result.errors.push(errorMessage(error));
-      log.error('poll failed', { error: errorMessage(error) });
+      emit(log, 'poll_failed', { error: errorMessage(error) });
     }
   }
 
@@ -286,12 +276,12 @@ export async function pollSource(
     if (stopReason instanceof SinkError) {
       result.status = 'failed';
       result.errors.push(stopReason.message);
-      log.error('output failed: source paused, marker kept', { error: stopReason.message });
+      emit(log, 'output_failed', { error: stopReason.message });
     } else if (stopReason instanceof StateError) {
       result.status = 'failed';
       result.errors.push(stopReason.message);
       if (stopReason.code === 'STATE_REPLACED') result.fatal = stopReason.message;
-      log.error('state file unusable: source paused, nothing committed past the last delivered batch', { error: stopReason.message });
+      emit(log, 'state_unusable', { error: stopReason.message });
     } else {
       result.status = 'aborted';
     }
@@ -304,7 +294,7 @@ export async function pollSource(
       const pruned = store.pruneHistory(source.id, clock.now() - source.history_retention, (partition, key) =>
         dateSortKey(partition.prefix, key) <= dateSortKey(partition.prefix, partition.settledKey),
       );
-      if (pruned > 0) log.debug('ledger history pruned', { rows: pruned });
+      if (pruned > 0) emit(log, 'history_pruned', { rows: pruned });
       if (dedup) dedup.prune(clock.now());
     }
     store.recordPollEnd(source.id, result.status, result.errors[0] ?? null, clock.now());
@@ -314,12 +304,12 @@ export async function pollSource(
     const message = errorMessage(error);
     if (!result.errors.includes(message)) {
       result.errors.push(message);
-      log.error('state file unusable: the poll could not be recorded', { error: message });
+      emit(log, 'state_unusable', { error: message, after_poll: true });
     }
     result.status = 'failed';
     if (error instanceof StateError && error.code === 'STATE_REPLACED') result.fatal = message;
   }
-  log.info('poll finished', {
+  emit(log, 'poll_finished', {
     status: result.status,
     objects: result.objectsDone,
     events: result.events,
@@ -327,6 +317,7 @@ export async function pollSource(
     failed: result.objectsFailed,
     retrying: result.objectsRetrying,
     skipped: result.objectsSkipped,
+    seconds: (clock.now() - startedMs) / 1000,
   });
   return result;
 }

@@ -6,6 +6,7 @@
  * SQS hands each message to one of them at a time, and each keeps its own state.
  */
 import { setMaxListeners } from 'node:events';
+import { emit } from '../telemetry/events.js';
 import type { ObjectGetter, ObjectRef } from '../aws/types.js';
 import type { SqsQueue, QueueMessage } from '../aws/sqs-queue.js';
 import type { QueuedSource, SqsCollectionConfig } from './options.js';
@@ -105,6 +106,7 @@ export class QueueSource {
   private readonly deletions: DeleteBatcher;
   private statsReadMs = 0;
   private prunedMs = 0;
+  private startedMs = 0;
 
   constructor(
     private readonly source: QueuedSource,
@@ -123,6 +125,7 @@ export class QueueSource {
     const { store, clock } = this.deps;
     const source = this.source;
     const startedMs = clock.now();
+    this.startedMs = startedMs;
     const sinceMs = source.start === 'beginning' ? null : source.start === 'now' ? startedMs : source.start.since.getTime();
     try {
       store.openSource(source.id, scopeOf(source), sinceMs, startedMs);
@@ -135,7 +138,7 @@ export class QueueSource {
     const format = formatFor(source);
     let unmatchedKeyLogged = false;
     const sourceNameFor = sourceNamer(source, (key) => {
-      if (!unmatchedKeyLogged) this.log.warn('key does not match identifier_pattern; its events are named after the source id', { key });
+      if (!unmatchedKeyLogged) emit(this.log, 'key_unmatched', { key });
       unmatchedKeyLogged = true;
     });
     const dedup = source.dedup ? new Deduplicator(store, source.id, source.dedup.window) : undefined;
@@ -186,19 +189,19 @@ export class QueueSource {
 
     const handle = async (message: QueueMessage): Promise<void> => {
       this.stats.received += 1;
+      emit(this.log, 'message_received', { message_id: message.messageId });
       this.oldestSentMs = this.oldestSentMs === null ? message.sentMs : Math.min(this.oldestSentMs, message.sentMs);
       const note = parseNotification(message.body);
-      const mlog = this.log.child({ message_id: message.messageId });
       switch (note.kind) {
         case 'test':
           this.stats.testEvents += 1;
-          if (!this.testEventLogged) mlog.info('S3 test event received and deleted: the bucket notification reaches the queue');
+          if (!this.testEventLogged) emit(this.log, 'test_event', { message_id: message.messageId });
           this.testEventLogged = true;
           await this.settle(message, 'test event');
           return;
         case 'ignored':
           this.stats.ignored += 1;
-          mlog.debug('message announces no created object; deleted', { what: note.what });
+          emit(this.log, 'message_ignored', { message_id: message.messageId, what: note.what });
           await this.settle(message, 'ignored');
           return;
         case 'unknown':
@@ -230,14 +233,14 @@ export class QueueSource {
         let messages: QueueMessage[];
         try {
           messages = await this.deps.queue.receive(Math.min(this.collection.max_messages, this.collection.workers - handling.size), waitS, visibilityS, signal);
-          if (queueFailing) this.log.info('queue reachable again; receiving goes on', { queue: this.deps.queue.url });
+          if (queueFailing) emit(this.log, 'queue_reachable', { queue: this.deps.queue.url });
           queueFailing = false;
           receiveBackoffMs = RECEIVE_BACKOFF_MS;
         } catch (error) {
           if (signal.aborted || isAbortError(error)) break;
           const message = errorMessage(error);
           if (!queueFailing) {
-            this.log.error('cannot receive from the queue; trying again', { queue: this.deps.queue.url, error: message, retry_in_s: receiveBackoffMs / 1000 });
+            emit(this.log, 'queue_unreachable', { queue: this.deps.queue.url, error: message, retry_in_s: receiveBackoffMs / 1000 });
             this.errors.push(message);
           }
           queueFailing = true;
@@ -292,7 +295,7 @@ export class QueueSource {
     } catch (recordError) {
       this.noteFailure(recordError);
     }
-    this.log.info('queue collection finished', {
+    emit(this.log, 'queue_finished', {
       status,
       messages: this.stats.received,
       deleted: this.stats.deleted,
@@ -300,6 +303,7 @@ export class QueueSource {
       events: this.stats.events,
       failed: this.stats.objectsFailed,
       skipped: this.stats.objectsSkipped,
+      seconds: (this.deps.clock.now() - this.startedMs) / 1000,
     });
     return { sourceId: this.source.id, status, stats: { ...this.stats }, errors: [...this.errors], ...(this.fatal ? { fatal: this.fatal } : {}) };
   }
@@ -307,11 +311,11 @@ export class QueueSource {
   private noteFailure(error: unknown): void {
     const message = errorMessage(error);
     if (error instanceof StateError) {
-      if (!this.stateFailed) this.log.error('state file unusable: source paused, no message deleted past the last delivered batch', { error: message });
+      if (!this.stateFailed) emit(this.log, 'state_unusable', { error: message, queue: true });
       this.stateFailed = true;
       if (error.code === 'STATE_REPLACED') this.fatal = message;
     } else if (!isAbortError(error)) {
-      this.log.error('message handling failed', { error: message });
+      emit(this.log, 'message_failed', { error: message });
     }
     if (!this.errors.includes(message) && !isAbortError(error)) this.errors.push(message);
   }
@@ -333,6 +337,7 @@ export class QueueSource {
       if (reason) {
         store.skipObjects(source.id, '', [object], reason, nowMs);
         this.stats.objectsSkipped += 1;
+        emit(this.log, 'objects_skipped', { reason, count: 1 });
         continue;
       }
       const row = store.ledger(source.id, object.bucket, [object.key]).get(object.key);
@@ -363,8 +368,10 @@ export class QueueSource {
     }
     if (signal.aborted || this.stateFailed || returnAfterS < 0) return; // comes back when its visibility runs out
     this.stats.returned += 1;
-    await this.deps.queue.changeVisibility(message.receiptHandle, Math.min(MAX_VISIBILITY_S, Math.max(0, returnAfterS))).catch((error: unknown) => {
-      this.log.debug('could not return the message early; it comes back when its visibility runs out', { message_id: message.messageId, error: errorMessage(error) });
+    const afterS = Math.min(MAX_VISIBILITY_S, Math.max(0, returnAfterS));
+    emit(this.log, 'message_returned', { message_id: message.messageId, after_s: afterS });
+    await this.deps.queue.changeVisibility(message.receiptHandle, afterS).catch((error: unknown) => {
+      emit(this.log, 'message_not_returned', { message_id: message.messageId, error: errorMessage(error) });
     });
   }
 
@@ -395,7 +402,7 @@ export class QueueSource {
         return undefined;
       case 'retry_later':
         if (outcome.changed) {
-          this.log.info('object rewritten since it was announced; its newer version has a notification of its own', { key: object.key });
+          emit(this.log, 'object_rewritten', { key: object.key });
           return undefined;
         }
         this.stats.objectsRetrying += 1;
@@ -448,14 +455,11 @@ export class QueueSource {
     this.outputDown = new Promise<void>((resolve) => (this.endOutage = resolve));
     const message = errorMessage(error);
     if (!this.errors.includes(message)) this.errors.push(message);
-    this.log.error('output failed: receiving paused, messages in flight kept and extended, nothing deleted', {
-      error: message,
-      ...(error instanceof SinkError ? {} : { code: error.code }),
-    });
+    emit(this.log, 'output_failed', { error: message, ...(error instanceof SinkError ? {} : { code: error.code }), receiving: true });
   }
 
   private outputBack(): void {
-    this.log.info('output back: receiving goes on');
+    emit(this.log, 'output_receiving_back', {});
     const end = this.endOutage;
     this.outputDown = undefined;
     this.endOutage = undefined;
@@ -474,13 +478,14 @@ export class QueueSource {
         try {
           await this.deps.queue.changeVisibility(message.receiptHandle, visibilityS, controller.signal);
           this.stats.visibilityExtensions += 1;
+          emit(this.log, 'visibility_extended', { message_id: message.messageId, visibility_s: visibilityS });
         } catch (error) {
           if (controller.signal.aborted) return;
           if (error instanceof ReceiptInvalidError) {
-            this.log.warn('visibility can no longer be extended: another consumer may receive the message and repeat its objects', { message_id: message.messageId, error: error.message });
+            emit(this.log, 'visibility_lost', { message_id: message.messageId, error: error.message });
             return;
           }
-          this.log.debug('visibility extension failed; trying again at the next half', { message_id: message.messageId, error: errorMessage(error) });
+          emit(this.log, 'visibility_extension_failed', { message_id: message.messageId, error: errorMessage(error) });
         }
       }
     })();
@@ -496,9 +501,10 @@ export class QueueSource {
     try {
       await this.deletions.delete(message.receiptHandle);
       this.stats.deleted += 1;
+      emit(this.log, 'message_deleted', { message_id: message.messageId, why });
     } catch (error) {
       // The objects are committed: a message that comes back again is deleted then, at once.
-      this.log.warn('message could not be deleted; when it comes back its objects are found done', { message_id: message.messageId, why, error: errorMessage(error) });
+      emit(this.log, 'message_delete_failed', { message_id: message.messageId, why, error: errorMessage(error) });
     }
   }
 
@@ -509,13 +515,13 @@ export class QueueSource {
       try {
         await this.deps.queue.send(dlq, message.body, signal);
         await this.settle(message, 'moved to the dead-letter queue');
-        this.log.warn('message not understood: moved to the dead-letter queue', { message_id: message.messageId, reason, first_bytes: firstBytes, dead_letter_queue: dlq });
+        emit(this.log, 'message_dead_lettered', { message_id: message.messageId, reason, first_bytes: firstBytes, dead_letter_queue: dlq });
         return;
       } catch (error) {
-        this.log.warn('message not understood, and the dead-letter queue refused it: left in the queue', { message_id: message.messageId, error: errorMessage(error) });
+        emit(this.log, 'message_dead_letter_refused', { message_id: message.messageId, error: errorMessage(error) });
       }
     }
-    this.log.warn("message not understood: left in the queue for its redrive policy", { message_id: message.messageId, reason, first_bytes: firstBytes });
+    emit(this.log, 'message_not_understood', { message_id: message.messageId, reason, first_bytes: firstBytes });
   }
 
   /** The messages the queue holds now, visible, in flight or delayed; unbounded when it cannot say. */
@@ -538,7 +544,7 @@ export class QueueSource {
       this.oldestSentMs = null;
     } catch (error) {
       if (error instanceof StateError) this.noteFailure(error);
-      else this.log.debug('queue attributes not read', { error: errorMessage(error) });
+      else emit(this.log, 'queue_attributes_not_read', { error: errorMessage(error) });
     }
   }
 }

@@ -5,6 +5,7 @@
  * errors end in its result.
  */
 import type { LoadedConfig, LoadedSource } from '../config/load.js';
+import { emit } from '../telemetry/events.js';
 import type { S3Bucket } from '../aws/types.js';
 import type { Sink } from '../sinks/types.js';
 import type { Store } from '../state/types.js';
@@ -15,7 +16,7 @@ import { createS3Bucket, s3BucketOptionsFor } from '../aws/s3-bucket.js';
 import { S3Clients } from '../aws/s3-clients.js';
 import { createSqsQueue, regionOfQueueUrl, type SqsQueue } from '../aws/sqs-queue.js';
 import { secretsOf } from '../aws/credentials.js';
-import type { PollObserver, PollResult } from '../poll/poll-source.js';
+import type { PollResult } from '../poll/poll-source.js';
 import { PollRunner, QueueRunner, type SourceRunner } from './runners.js';
 import { isQueued, type QueuedSource } from '../queue/options.js';
 import { ParseThreads, parseThreadCount } from '../pipeline/parse-threads.js';
@@ -77,10 +78,10 @@ export class Collector {
   }
 
   /** One run of the given sources (all enabled ones by default), concurrently. */
-  async pollNow(ids: string[] = [], observer: PollObserver = {}): Promise<PollResult[]> {
+  async pollNow(ids: string[] = []): Promise<PollResult[]> {
     const selected = ids.length > 0 ? ids.map((id) => this.runners.get(id)!) : [...this.runners.values()].filter((r) => r.source.enabled);
     try {
-      return await Promise.all(selected.map((runner) => runner.runOnce(observer)));
+      return await Promise.all(selected.map((runner) => runner.runOnce()));
     } finally {
       this.flushRequests();
     }
@@ -90,7 +91,7 @@ export class Collector {
   start(): void {
     this.scheduled = true;
     // The threads start with the service, not under its first objects.
-    this.parseThreads?.warm().catch((error: unknown) => this.options.log.warn('parse threads did not start; objects are tried again at the next poll', { error: errorMessage(error) }));
+    this.parseThreads?.warm().catch((error: unknown) => emit(this.options.log, 'parse_threads_failed', { error: errorMessage(error) }));
     for (const runner of this.runners.values()) runner.start();
     this.requestFlush = setInterval(() => this.flushRequests(), REQUEST_FLUSH_MS);
     this.requestFlush.unref();
@@ -154,7 +155,7 @@ export class Collector {
     try {
       this.options.store.addRequests(requestCounts.drain());
     } catch (error) {
-      this.options.log.warn('the AWS request counts could not be stored', { error: errorMessage(error) });
+      emit(this.options.log, 'requests_not_stored', { error: errorMessage(error) });
     }
   }
 
@@ -171,7 +172,7 @@ export class Collector {
     for (const secret of secretsOf(source.auth)) registerSecret(secret);
     if (source.collection.type === 'sqs' && source.collection.auth) for (const secret of secretsOf(source.collection.auth)) registerSecret(secret);
     if (source.signature_version === 'v2') {
-      this.options.log.warn('signature_version v2 is a legacy signature for old S3-compatible stores; AWS regions opened since 2014 accept only v4', { source: source.id });
+      emit(this.options.log, 'legacy_signature', { source: source.id });
     }
     if (source.proxy !== 'none') registerSecret(source.proxy.password);
     const ca = this.config.trust.ca;

@@ -4,8 +4,8 @@
  * in flight commit its delivered batches before it closes the output and the state file.
  */
 import { createMetrics } from '../telemetry/metrics.js';
+import { emit, recordEventsInto } from '../telemetry/events.js';
 import { startMonitoring, type MonitoringServer } from '../telemetry/server.js';
-import { requestCounts } from '../aws/request-counts.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import type { Sink } from '../sinks/types.js';
@@ -48,7 +48,7 @@ export class Daemon {
       clock: options.clock,
       onPollFinished: (result) => {
         if (result.fatal) {
-          options.log.error('s3pull stops', { reason: result.fatal });
+          emit(options.log, 's3pull_stops', { reason: result.fatal });
           void this.shutdown(result.fatal, 3);
         }
       },
@@ -58,9 +58,9 @@ export class Daemon {
   /** Starts the sources and listens for SIGHUP, SIGTERM and SIGINT. */
   start(): void {
     const { log } = this.options;
-    log.info('s3pull started', { sources: this.current.sources.filter((s) => s.enabled).length, output: this.sink.description, state: this.current.collector.state });
-    this.collector.start();
+    emit(log, 's3pull_started', { sources: this.current.sources.filter((s) => s.enabled).length, output: this.sink.description, state: this.current.collector.state });
     this.startMonitoring();
+    this.collector.start();
     process.on('SIGHUP', this.onHup);
     this.signals = onShutdownSignals({
       log,
@@ -80,21 +80,24 @@ export class Daemon {
     if (!listen) return;
     const { log, store, clock } = this.options;
     const collector = this.collector;
+    const metrics = createMetrics({ sources: () => collector.sources, store, now: () => clock.now(), nextRunMs: (id) => collector.nextRunMs(id) });
+    // Counting starts before the sources do, so that their first objects are counted.
+    recordEventsInto(metrics.events);
     this.monitoring = startMonitoring({
       host: listen.host,
       port: listen.port,
-      metrics: createMetrics({ sources: () => collector.sources, store, now: () => clock.now(), pendingRequests: () => requestCounts.pending(), nextRunMs: (id) => collector.nextRunMs(id) }),
+      metrics,
       sources: () => collector.sources,
       sourceRow: (id) => store.getSource(id),
       nextRunMs: (id) => collector.nextRunMs(id),
       now: () => clock.now(),
     }).then(
       (server) => {
-        log.info('monitoring endpoint listening: /metrics, /health, /ready', { address: server.address });
+        emit(log, 'monitoring_listening', { address: server.address });
         return server;
       },
       (error: unknown) => {
-        log.error(`the monitoring endpoint cannot listen on ${listen.host}:${listen.port} (${errorMessage(error)}); s3pull goes on without it`);
+        emit(log, 'monitoring_failed', { host: listen.host, port: listen.port, error: errorMessage(error) });
         return undefined;
       },
     );
@@ -107,7 +110,7 @@ export class Daemon {
     try {
       const next = loadConfig(this.current.dir);
       if (restartOnlyChanged(this.current, next)) {
-        log.warn('changes to state, log or metrics in s3pull.yaml take effect at the next restart; sources and output are reloaded now');
+        emit(log, 'reload_restart_only', {});
       }
       const change = await this.collector.reload(next);
       if (outputChanged(this.current, next)) {
@@ -115,14 +118,14 @@ export class Daemon {
         const previous = await this.collector.replaceSink(replacement);
         await previous.close();
         this.sink = replacement;
-        log.info('output changed', { was: previous.description, now: replacement.description });
+        emit(log, 'output_changed', { was: previous.description, now: replacement.description });
       } else {
         await this.sink.reopen();
       }
       this.current = next;
-      log.info('configuration reloaded', { added: change.added.join(',') || '-', removed: change.removed.join(',') || '-', changed: change.changed.join(',') || '-' });
+      emit(log, 'config_reloaded', { added: change.added.join(',') || '-', removed: change.removed.join(',') || '-', changed: change.changed.join(',') || '-' });
     } catch (error) {
-      log.error('reload refused, the running configuration stays', { error: errorMessage(error) });
+      emit(log, 'reload_refused', { error: errorMessage(error) });
     }
   }
 
@@ -131,12 +134,13 @@ export class Daemon {
     const { log } = this.options;
     this.stopped ??= (async () => {
       process.off('SIGHUP', this.onHup);
-      log.info('stopping: work in flight commits its delivered batches', { reason });
+      emit(log, 'stopping', { reason });
       await this.collector.stop();
       await (await this.monitoring)?.close();
-      await this.sink.close().catch((error: unknown) => log.warn('output did not close cleanly', { error: errorMessage(error) }));
+      recordEventsInto(undefined);
+      await this.sink.close().catch((error: unknown) => emit(log, 'output_close_failed', { error: errorMessage(error) }));
       this.options.store.close();
-      log.info('s3pull stopped');
+      emit(log, 's3pull_stopped', {});
       this.signals?.dispose();
       this.finished(exitCode);
       return exitCode;

@@ -4,6 +4,7 @@
  * one per source and knows nothing else of the modes.
  */
 import type { LoadedSource } from '../config/load.js';
+import { emit } from '../telemetry/events.js';
 import type { S3Bucket } from '../aws/types.js';
 import type { S3Clients } from '../aws/s3-clients.js';
 import type { SqsQueue } from '../aws/sqs-queue.js';
@@ -14,7 +15,7 @@ import type { Clock } from '../util/clock.js';
 import type { ParseThreads } from '../pipeline/parse-threads.js';
 import { TokenBucket } from '../throttle/token-bucket.js';
 import { scheduleFor, type Schedule } from '../schedule/schedule.js';
-import { emptyPollResult, pollSource, type PollObserver, type PollResult } from '../poll/poll-source.js';
+import { emptyPollResult, pollSource, type PollResult } from '../poll/poll-source.js';
 import { QueueSource, type QueueRunResult } from '../queue/queue-source.js';
 import type { QueuedSource } from '../queue/options.js';
 import { S3PullError, StateError, errorMessage } from '../util/errors.js';
@@ -38,7 +39,7 @@ export interface SourceRunner {
   /** Runs on the source's schedule (a poll) or continuously (a queue). */
   start(): void;
   /** One run now: a poll, or a queue drained until a receive finds it empty. */
-  runOnce(observer?: PollObserver): Promise<PollResult>;
+  runOnce(): Promise<PollResult>;
   /** Stops scheduling and lets the work in flight checkpoint at its next batch. */
   stop(): Promise<void>;
   /** Waits for the run in flight, if any (a poll); a queue runner is restarted instead. */
@@ -53,7 +54,7 @@ export interface SourceRunner {
 function failedResult(source: LoadedSource, error: unknown, log: Logger): PollResult {
   // A bug or a broken state file in one source must not stop the others.
   const known = error instanceof S3PullError;
-  log.error(known ? 'poll failed' : 'poll crashed', { source: source.id, error: errorMessage(error) });
+  emit(log, 'poll_failed', { source: source.id, error: errorMessage(error), crashed: !known });
   return {
     ...emptyPollResult(source.id, 'failed'),
     ...(error instanceof StateError && error.code === 'STATE_REPLACED' ? { fatal: error.message } : {}),
@@ -86,10 +87,10 @@ export class PollRunner implements SourceRunner {
       await this.runOnce();
       this.context.store.recordNextPoll(this.source.id, this.schedule?.nextRunMs() ?? null);
     });
-    this.context.log.info('source scheduled', { source: this.source.id, schedule: this.schedule.description });
+    emit(this.context.log, 'source_scheduled', { source: this.source.id, schedule: this.schedule.description });
   }
 
-  async runOnce(observer: PollObserver = {}): Promise<PollResult> {
+  async runOnce(): Promise<PollResult> {
     if (this.running) return this.running;
     const deps = {
       store: this.context.store,
@@ -101,7 +102,7 @@ export class PollRunner implements SourceRunner {
       throttle: this.throttle,
       inFlight: this.keys,
     };
-    this.running = pollSource(this.source, deps, this.controller.signal, observer)
+    this.running = pollSource(this.source, deps, this.controller.signal)
       .catch((error: unknown) => failedResult(this.source, error, this.context.log))
       .finally(() => {
         this.running = undefined;
@@ -120,7 +121,7 @@ export class PollRunner implements SourceRunner {
     try {
       const { began, ended } = this.silence.update(this.context.store.partitions(this.source.id), within, nowMs);
       for (const silence of began) {
-        this.context.log.warn('partition silent: nothing new delivered for longer than expect_objects_within', {
+        emit(this.context.log, 'partition_silent', {
           source: this.source.id,
           partition: silence.prefix || '/',
           newest_object: new Date(silence.newestObjectMs).toISOString(),
@@ -128,10 +129,10 @@ export class PollRunner implements SourceRunner {
           expected_within: formatDuration(within),
         });
       }
-      for (const prefix of ended) this.context.log.info('partition delivering again', { source: this.source.id, partition: prefix || '/' });
+      for (const prefix of ended) emit(this.context.log, 'partition_delivering', { source: this.source.id, partition: prefix || '/' });
     } catch (error) {
       // The state file's own failure is the poll's to report; silence is checked again next time.
-      this.context.log.debug('silence not checked', { source: this.source.id, error: errorMessage(error) });
+      emit(this.context.log, 'silence_not_checked', { source: this.source.id, error: errorMessage(error) });
     }
   }
 
@@ -206,14 +207,14 @@ export class QueueRunner implements SourceRunner {
       for (;;) {
         const result = await this.receive({});
         if (signal.aborted || result.fatal) return result;
-        this.context.log.warn('receiving paused after a failure; starting again in 30 s', { source: this.source.id, error: result.errors[0] ?? '-' });
+        emit(this.context.log, 'receiving_paused', { source: this.source.id, error: result.errors[0] ?? '-' });
         await this.context.clock.sleep(RESTART_AFTER_MS, signal).catch(() => {});
         if (signal.aborted) return result;
       }
     })().finally(() => {
       this.receiving = undefined;
     });
-    this.context.log.info('source receiving', { source: this.source.id, queue: this.collection.queue_url, ...(this.collection.reconcile ? { reconcile_every_s: this.collection.reconcile / 1000 } : {}) });
+    emit(this.context.log, 'source_receiving', { source: this.source.id, queue: this.collection.queue_url, ...(this.collection.reconcile ? { reconcile_every_s: this.collection.reconcile / 1000 } : {}) });
     const bucket = this.bucket;
     if (this.collection.reconcile && bucket) {
       this.reconcile = scheduleFor({ recurrence: this.collection.reconcile, schedule: undefined });
@@ -247,7 +248,7 @@ export class QueueRunner implements SourceRunner {
   }
 
   /** Only with a bucket (the config requires one for reconcile). */
-  private async reconcileOnce(bucket: S3Bucket, observer: PollObserver = {}): Promise<PollResult> {
+  private async reconcileOnce(bucket: S3Bucket): Promise<PollResult> {
     if (this.reconciling) return this.reconciling;
     this.reconciling = pollSource(
       this.source,
@@ -264,7 +265,6 @@ export class QueueRunner implements SourceRunner {
         youngestMs: RECONCILE_GRACE_MS,
       },
       this.controller.signal,
-      observer,
     )
       .catch((error: unknown) => failedResult(this.source, error, this.context.log))
       .finally(() => {
@@ -275,10 +275,10 @@ export class QueueRunner implements SourceRunner {
     return result;
   }
 
-  async runOnce(observer: PollObserver = {}): Promise<PollResult> {
+  async runOnce(): Promise<PollResult> {
     const received = asPollResult(await this.receive({ untilEmpty: true }));
     if (!this.collection.reconcile || !this.bucket) return received;
-    const listed = await this.reconcileOnce(this.bucket, observer);
+    const listed = await this.reconcileOnce(this.bucket);
     return mergeResults(received, listed);
   }
 

@@ -6,6 +6,7 @@
  * delivery stopped. A second signal ends it at once.
  */
 import type { Logger } from '../log/logger.js';
+import { emit } from '../telemetry/events.js';
 
 export interface ShutdownOptions {
   log: Logger;
@@ -23,16 +24,13 @@ export function onShutdownSignals(options: ShutdownOptions): { dispose(): void }
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) {
-      options.log.error('second signal: exiting now; nothing past the last delivered batch was committed', { signal, in_flight: options.inFlight().join(',') || '-' });
+      emit(options.log, 'second_signal', { signal, in_flight: options.inFlight().join(',') || '-' });
       options.exit();
       return;
     }
     stopping = true;
     const timer = setTimeout(() => {
-      options.log.error(`shutdown did not finish within ${graceMs / 1000} s: abandoned what is in flight; the marker stays where delivery stopped`, {
-        signal,
-        in_flight: options.inFlight().join(',') || '-',
-      });
+      emit(options.log, 'shutdown_overdue', { signal, grace_s: graceMs / 1000, in_flight: options.inFlight().join(',') || '-' });
       options.exit();
     }, graceMs);
     void options.stop(signal).finally(() => clearTimeout(timer));

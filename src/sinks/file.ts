@@ -1,4 +1,5 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { emit } from '../telemetry/events.js';
 import path from 'node:path';
 import type { OutputRecord, Sink } from './types.js';
 import { ndjsonOf } from './ndjson.js';
@@ -122,7 +123,7 @@ export class FileSink implements Sink {
 
   private async truncateTail(handle: FileHandle, size: number, keep: number): Promise<void> {
     await handle.truncate(keep);
-    this.log.warn('output file ended in a partial line (a write was cut off); removed it, its events are delivered again', { path: this.file, bytes: size - keep });
+    emit(this.log, 'output_partial_line_removed', { path: this.file, bytes: size - keep });
   }
 
   private async closeHandle(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Clock } from '../util/clock.js';
+import { emit } from '../telemetry/events.js';
 import type { Logger } from '../log/logger.js';
 import { OutputRefusedError, OutputUnavailableError, RejectedEventsError, SinkError, errorMessage } from '../util/errors.js';
 
@@ -56,7 +57,7 @@ export class DeliveryRetrier {
       try {
         const result = await attempt();
         if (this.outage) {
-          log.info('output receiver is back; sources go on', { output: target, down_for_s: Math.round((clock.now() - this.outage.sinceMs) / 1000) });
+          emit(log, 'output_back', { output: target, down_for_s: Math.round((clock.now() - this.outage.sinceMs) / 1000) });
           this.outage = undefined;
         }
         return result;
@@ -72,9 +73,9 @@ export class DeliveryRetrier {
         }
         if (!this.outage) {
           this.outage = { sinceMs: clock.now() };
-          log.warn('output receiver unavailable: sources pause and retry, nothing is lost', { output: target, error: message });
+          emit(log, 'output_unavailable', { output: target, error: message });
         } else {
-          log.debug('output still unavailable', { output: target, error: message, retry_in_ms: waitMs });
+          emit(log, 'output_still_unavailable', { output: target, error: message, retry_in_ms: waitMs });
         }
         await clock.sleep(waitMs, signal);
         delayMs = Math.min(delayMs * 2, this.policy.maxDelayMs ?? 30_000);

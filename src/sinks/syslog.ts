@@ -1,4 +1,5 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { emit } from '../telemetry/events.js';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { verifiedTls } from '../net/trust.js';
@@ -157,7 +158,7 @@ export class SyslogSink implements Sink {
     }
     if (truncated > 0) {
       this.truncatedTotal += truncated;
-      this.deps.log.warn('syslog udp: messages longer than udp_max_bytes were cut (use tcp or tls for whole events)', {
+      emit(this.deps.log, 'syslog_udp_cut', {
         cut: truncated,
         cut_total: this.truncatedTotal,
         udp_max_bytes: this.config.udp_max_bytes,
@@ -227,7 +228,7 @@ export class SyslogSink implements Sink {
     // Batches are written whole; small RELP frames and acknowledgements must not wait for Nagle.
     socket.setNoDelay(true);
     // Errors after connecting surface on the next write; this keeps them from being unhandled.
-    socket.on('error', (error) => this.deps.log.debug('syslog connection error', { error: error.message }));
+    socket.on('error', (error) => emit(this.deps.log, 'syslog_connection_error', { error: error.message }));
     socket.on('end', () => socket.destroy());
     this.socket = socket;
     if (transport === 'relp' || transport === 'relp_tls') {

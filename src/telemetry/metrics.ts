@@ -1,29 +1,56 @@
 /**
- * The only importer of prom-client: s3pull's metrics in the Prometheus text format. They are read
- * at each scrape from what the service records anyway (the state file's counts, markers and
- * queue figures, the requests not stored yet), so a count on /metrics and one in `s3pull
- * sources` can never disagree, and counts survive a restart. Label values are bounded: source
- * ids, partition prefixes, operations, outcomes, never a key.
+ * The only importer of prom-client: s3pull's metrics in the Prometheus text format. Two kinds:
+ * what happens (counters and histograms of objects, events, requests, batches…) is counted by
+ * the telemetry events as it happens (telemetry/events.ts declares those families); what is
+ * (quarantined objects, lag, silence, queue depth, readiness) is read from the state file at
+ * each scrape, so that it agrees with `s3pull sources`. Label values are bounded: source ids,
+ * partition prefixes, operations, outcomes, the output, never a key.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from '../state/types.js';
-import type { RequestCount } from '../aws/request-counts.js';
 import { silentPartitions } from '../poll/silence.js';
 import { readinessOf, type ReadinessSource } from './readiness.js';
+import { EVENT_METRICS, type EventMetrics, type MetricName } from './events.js';
 
 export interface MetricsSources {
   /** The sources of the running configuration. */
   sources(): ReadinessSource[];
   store: Store;
   now(): number;
-  /** Requests counted since the last store. */
-  pendingRequests(): RequestCount[];
   nextRunMs(sourceId: string): number | null;
 }
 
 export interface Metrics {
   text(): Promise<string>;
   readonly contentType: string;
+  /** Where the telemetry events count (install it with recordEventsInto). */
+  readonly events: EventMetrics;
+  /** Outputs whose receiver is unavailable now, for /ready. */
+  outputsDown(): string[];
+}
+
+/** The event families, registered on `registry`, behind the events' one-method-per-kind interface. */
+function eventMetricsOn(registry: Registry): { events: EventMetrics; outputsDown(): string[] } {
+  const families = new Map<MetricName, Counter | Gauge | Histogram>();
+  for (const [name, family] of Object.entries(EVENT_METRICS) as [MetricName, (typeof EVENT_METRICS)[MetricName]][]) {
+    const common = { name, help: family.help, labelNames: [...family.labels], registers: [registry] };
+    families.set(
+      name,
+      family.kind === 'counter' ? new Counter(common) : family.kind === 'gauge' ? new Gauge(common) : new Histogram({ ...common, buckets: [...('buckets' in family ? family.buckets : [])] }),
+    );
+  }
+  const up = new Map<string, number>();
+  return {
+    events: {
+      inc: (name, labels, by = 1) => (families.get(name) as Counter).inc(labels, Math.max(0, by)),
+      set: (name, labels, value) => {
+        (families.get(name) as Gauge).set(labels, value);
+        if (name === 's3pull_output_up' && labels['output'] !== undefined) up.set(labels['output'], value);
+      },
+      observe: (name, labels, value) => (families.get(name) as Histogram).observe(labels, value),
+    },
+    outputsDown: () => [...up].filter(([, value]) => value === 0).map(([output]) => output),
+  };
 }
 
 export function createMetrics(from: MetricsSources): Metrics {
@@ -37,11 +64,6 @@ export function createMetrics(from: MetricsSources): Metrics {
 
   // Counters from the state: set at each scrape to the recorded totals (a reset of a source's
   // state, after its bucket or prefix changed, is a counter reset, as Prometheus expects).
-  const objects = new Counter({ name: 's3pull_objects_total', help: 'Objects by outcome: done (delivered), failed (quarantined, ever), skipped (file_pattern, filters).', labelNames: ['source', 'outcome'], registers: [registry] });
-  const events = new Counter({ name: 's3pull_events_total', help: 'Events delivered.', labelNames: ['source'], registers: [registry] });
-  const badLines = new Counter({ name: 's3pull_bad_lines_total', help: 'Lines or records that could not be parsed, skipped and counted.', labelNames: ['source'], registers: [registry] });
-  const repeats = new Counter({ name: 's3pull_repeats_dropped_total', help: 'Events dropped as repeats (dedup).', labelNames: ['source'], registers: [registry] });
-  const requests = new Counter({ name: 's3pull_aws_requests_total', help: 'AWS requests made for the source, every attempt (as AWS bills them), by operation.', labelNames: ['source', 'operation'], registers: [registry] });
   const quarantined = new Gauge({ name: 's3pull_quarantined_objects', help: 'Objects quarantined now (s3pull failed SOURCE).', labelNames: ['source'], registers: [registry] });
   const lastPollEnd = new Gauge({ name: 's3pull_last_poll_end_timestamp_seconds', help: 'When the last poll (or queue drain) ended.', labelNames: ['source'], registers: [registry] });
   const lastPollOk = new Gauge({ name: 's3pull_last_poll_ok', help: '1 when the last poll ended ok, else 0.', labelNames: ['source'], registers: [registry] });
@@ -53,25 +75,15 @@ export function createMetrics(from: MetricsSources): Metrics {
   const queueOldest = new Gauge({ name: 's3pull_queue_oldest_message_age_seconds', help: 'SQS sources: age of the oldest message this consumer received lately.', labelNames: ['source'], registers: [registry] });
   const ready = new Gauge({ name: 's3pull_source_ready', help: '1 when the source has polled (or read its queue) successfully lately, as /ready judges it.', labelNames: ['source'], registers: [registry] });
 
-  const families = [objects, events, badLines, repeats, requests, quarantined, lastPollEnd, lastPollOk, lag, newest, silent, queueMessages, queueInFlight, queueOldest, ready];
+  const families = [quarantined, lastPollEnd, lastPollOk, lag, newest, silent, queueMessages, queueInFlight, queueOldest, ready];
   const refresh = () => {
     for (const family of families) family.reset();
     const now = from.now();
-    const pending = from.pendingRequests();
     for (const source of enabled()) {
       const id = source.id;
       const row = from.store.getSource(id);
-      const totals = row ? from.store.requestTotals(id) : {};
-      for (const count of pending.filter((c) => c.sourceId === id)) totals[count.operation] = (totals[count.operation] ?? 0) + count.count;
-      for (const [operation, count] of Object.entries(totals)) requests.inc({ source: id, operation }, count);
       ready.set({ source: id }, readinessOf(source, row, now, from.nextRunMs(id)).ready ? 1 : 0);
       if (!row) continue;
-      objects.inc({ source: id, outcome: 'done' }, row.objectsDone);
-      objects.inc({ source: id, outcome: 'failed' }, row.objectsFailed);
-      objects.inc({ source: id, outcome: 'skipped' }, row.objectsSkipped);
-      events.inc({ source: id }, row.events);
-      badLines.inc({ source: id }, row.badLines);
-      repeats.inc({ source: id }, row.duplicates);
       quarantined.set({ source: id }, from.store.failedObjects(id).length);
       if (row.lastPollEndMs) lastPollEnd.set({ source: id }, seconds(row.lastPollEndMs));
       if (row.lastPollStatus) lastPollOk.set({ source: id }, row.lastPollStatus === 'ok' ? 1 : 0);
@@ -95,8 +107,20 @@ export function createMetrics(from: MetricsSources): Metrics {
     }
   };
 
+  const recorded = eventMetricsOn(registry);
+  // Every source's counters exist from the start at 0, so that rate() and absent() see them
+  // before the first object.
+  for (const source of enabled()) {
+    for (const [name, family] of Object.entries(EVENT_METRICS) as [MetricName, (typeof EVENT_METRICS)[MetricName]][]) {
+      if (family.kind === 'counter' && family.labels.length === 1 && family.labels[0] === 'source') recorded.events.inc(name as never, { source: source.id }, 0);
+    }
+    for (const outcome of ['done', 'failed', 'retry_later', 'quarantined', 'gone', 'skipped']) recorded.events.inc('s3pull_objects_total', { source: source.id, outcome }, 0);
+    for (const status of ['ok', 'partial', 'failed']) recorded.events.inc('s3pull_polls_total', { source: source.id, status }, 0);
+  }
   return {
     contentType: registry.contentType,
+    events: recorded.events,
+    outputsDown: recorded.outputsDown,
     async text() {
       refresh();
       return registry.metrics();

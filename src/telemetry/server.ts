@@ -53,8 +53,10 @@ export async function startMonitoring(options: MonitoringOptions): Promise<Monit
         .sources()
         .filter((source) => source.enabled)
         .map((source) => ({ source: source.id, ...readinessOf(source, options.sourceRow(source.id), now, options.nextRunMs(source.id)) }));
-      const ready = sources.every((source) => source.ready);
-      json(ready ? 200 : 503, { ready, sources });
+      const outputsDown = options.metrics.outputsDown();
+      const output = outputsDown.length === 0 ? { ready: true, reason: 'ok' } : { ready: false, reason: `receiver unavailable: ${outputsDown.join(', ')}` };
+      const ready = output.ready && sources.every((source) => source.ready);
+      json(ready ? 200 : 503, { ready, sources, output });
     } else {
       json(404, { error: 'not found: /metrics, /health and /ready are served' });
     }

@@ -73,7 +73,7 @@ describe('expect_objects_within: a partition that goes silent', function () {
       expect(silences()).to.have.length(1);
       offsetMs = 0;
       await collector.pollNow();
-      expect(lines.filter((line) => line.message === 'partition delivering again').map((line) => line.fields)).to.deep.equal([{ source: 'trail', partition: prefix }]);
+      expect(lines.filter((line) => line.message === 'partition delivering again').map((line) => line.fields)).to.deep.equal([{ source: 'trail', partition: prefix, event: 'partition_delivering' }]);
     } finally {
       await collector.stop();
     }

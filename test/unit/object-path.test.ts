@@ -109,11 +109,11 @@ describe('the poll and the object path, with fakes', () => {
     const objectKey = key('2026/11/23', '20261123T1000Z', 'big');
     bucket.put(objectKey, gzipSync(JSON.stringify({ Records: [{ eventID: 'ok-0' }, { eventID: 'big', blob: big }, { eventID: 'ok-2' }] })), new Date(Date.now() - 3 * HOUR));
     const warnings: unknown[] = [];
-    const log = { ...silentLogger, child: () => log, warn: (message: string, fields?: unknown) => warnings.push({ message, fields }) } as unknown as typeof silentLogger;
+    const log = { ...silentLogger, enabled: () => true, child: () => log, warn: (message: string, fields?: unknown) => warnings.push({ message, fields }) } as unknown as typeof silentLogger;
     const result = await pollSource(source({ max_record_bytes: '2KiB' }), { store, sink, bucket, clock: new ShiftedClock(), log }, new AbortController().signal);
     expect(result).to.include({ status: 'ok', objectsDone: 1, events: 2, badLines: 1 });
     expect(sink.eventIds()).to.deep.equal(['ok-0', 'ok-2']);
-    expect(warnings).to.deep.include({ message: 'bad line skipped', fields: { line: 2, reason: `record 2 of ${JSON.stringify({ eventID: 'big', blob: big }).length} bytes is longer than max_record_bytes (2048)` } });
+    expect(warnings).to.deep.include({ message: 'bad line skipped', fields: { line: 2, reason: `record 2 of ${JSON.stringify({ eventID: 'big', blob: big }).length} bytes is longer than max_record_bytes (2048)`, event: 'bad_line' } });
 
     const linesKey = 'logs/2026/11/23/app.log.gz';
     bucket.put(linesKey, gzipSync(`short\n${big}\nshort again\n`), new Date(Date.now() - 3 * HOUR));
