@@ -28,7 +28,7 @@ echo "installing s3pull into ${root:-/}"
 mkdir -p "$app"
 rm -rf "$app/dist" "$app/bin" "$app/node_modules"
 cp -a "$src/dist" "$src/bin" "$src/package.json" "$src/package-lock.json" "$src/README.md" "$app/"
-mkdir -p "$app/conf" && cp -a "$src/conf/examples" "$app/conf/"
+mkdir -p "$app/conf" && cp -a "$src/conf/examples" "$src/conf/monitoring" "$app/conf/"
 cp -a "$src/node_modules" "$app/"
 (cd "$app" && npm prune --omit=dev --no-audit --no-fund --loglevel=error >/dev/null)
 

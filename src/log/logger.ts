@@ -15,8 +15,8 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
   /** Whether a line at this level would be written (so that a debug event costs nothing at info). */
   enabled?(level: LogLevel): boolean;
-  /** The fields every line of this logger carries (its child fields: source, key…). */
-  readonly context?: Readonly<Record<string, unknown>>;
+  /** The fields every line of this logger carries (its child fields: source, key…); events take their source label from it. */
+  readonly context: Readonly<Record<string, unknown>>;
 }
 
 const secrets = new Set<string>();

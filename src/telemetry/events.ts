@@ -18,7 +18,7 @@ export interface MetricFamily {
 /** The metric families the events update (process-local: they start at 0 with the process). */
 export const EVENT_METRICS = {
   s3pull_objects_total: { kind: 'counter', help: 'Objects by outcome: done (delivered), failed (an attempt failed, tried again later), retry_later (not the object\'s fault), quarantined, gone, skipped.', labels: ['source', 'outcome'] },
-  s3pull_objects_skipped_total: { kind: 'counter', help: 'Objects not pulled, by reason (file_pattern, empty, before start, filters).', labels: ['source', 'reason'] },
+  s3pull_objects_skipped_total: { kind: 'counter', help: 'Objects not pulled, by reason: pattern, empty, folder, digest, check_file, before_start (SQS also bucket, prefix).', labels: ['source', 'reason'] },
   s3pull_events_total: { kind: 'counter', help: 'Events delivered.', labels: ['source'] },
   s3pull_bad_lines_total: { kind: 'counter', help: 'Lines or records that could not be parsed, skipped and counted.', labels: ['source'] },
   s3pull_repeats_dropped_total: { kind: 'counter', help: 'Events dropped as repeats (dedup).', labels: ['source'] },
@@ -347,7 +347,7 @@ export function emit<N extends EventName>(log: Logger, name: N, eventFields: Eve
   }
   for (const listener of listeners) listener(name, eventFields);
   if (recorder && spec.record) {
-    const source = String(fields['source'] ?? log.context?.['source'] ?? '-');
+    const source = String(fields['source'] ?? log.context['source'] ?? '-');
     spec.record(recorder, fields, source);
   }
 }

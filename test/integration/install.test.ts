@@ -22,7 +22,7 @@ describe('installing as a systemd service (into a staging root)', function () {
   });
 
   it('lays down the program, the CLI wrapper, config, state and log folders with tight modes', () => {
-    for (const file of ['opt/s3pull/bin/s3pull', 'opt/s3pull/dist/cli/main.js', 'usr/local/bin/s3pull', 'etc/s3pull/s3pull.yaml', 'etc/logrotate.d/s3pull']) {
+    for (const file of ['opt/s3pull/bin/s3pull', 'opt/s3pull/dist/cli/main.js', 'usr/local/bin/s3pull', 'etc/s3pull/s3pull.yaml', 'etc/logrotate.d/s3pull', 'opt/s3pull/conf/monitoring/s3pull-alerts.yaml', 'opt/s3pull/conf/monitoring/s3pull-dashboard.json']) {
       expect(existsSync(path.join(staged, file)), file).to.equal(true);
     }
     const mode = (p: string) => statSync(path.join(staged, p)).mode & 0o777;

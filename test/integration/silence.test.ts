@@ -12,7 +12,7 @@ import type { Logger } from '../../src/log/logger.js';
 /** A logger that keeps what it was told, to look for the silence lines. */
 function recordingLogger(lines: { level: string; message: string; fields: Record<string, unknown> }[]): Logger {
   const at = (level: string) => (message: string, fields: Record<string, unknown> = {}) => lines.push({ level, message, fields });
-  const logger: Logger = { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), child: () => logger };
+  const logger: Logger = { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), child: () => logger, context: {} };
   return logger;
 }
 

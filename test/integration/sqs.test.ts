@@ -352,6 +352,7 @@ function capture(lines: string[]): Logger {
       info: (message: string, meta?: object) => lines.push(`${message} ${JSON.stringify({ ...fields, ...meta })}`),
       debug: () => {},
       child: (more: Record<string, unknown>) => make({ ...fields, ...more }),
+      context: fields,
     }) as unknown as Logger;
   return make({});
 }

@@ -20,6 +20,7 @@ import { singleBucketGetter } from '../../src/aws/s3-clients.js';
 import { TokenBucket } from '../../src/throttle/token-bucket.js';
 import { ReceiptInvalidError, TransientS3Error } from '../../src/util/errors.js';
 import type { Logger } from '../../src/log/logger.js';
+import { recordEventsInto, type EventMetrics } from '../../src/telemetry/events.js';
 
 const KEY = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/23/a.json.gz';
 const trail = (records: number) => gzipSync(JSON.stringify({ Records: Array.from({ length: records }, (_, index) => ({ eventTime: '2026-11-23T10:00:00Z', eventID: `e-${index}` })) }));
@@ -74,14 +75,15 @@ class HurriedClock implements Clock {
 }
 
 function capture(lines: string[]): Logger {
-  const make = (): Logger => ({
+  const make = (context: Record<string, unknown>): Logger => ({
     error: (message) => lines.push(message),
     warn: (message) => lines.push(message),
     info: (message) => lines.push(message),
     debug: () => {},
-    child: () => make(),
+    child: (fields) => make({ ...context, ...fields }),
+    context,
   });
-  return make();
+  return make({});
 }
 
 describe('the queue runner', () => {
@@ -108,6 +110,37 @@ describe('the queue runner', () => {
     if (!isQueued(source)) throw new Error('not an SQS source');
     return new QueueSource(source, { store, sink, queue, getter: singleBucketGetter(bucket), clock, log, throttle: new TokenBucket(0, clock) }).run(run.signal ?? new AbortController().signal, { untilEmpty: run.untilEmpty ?? true });
   }
+
+  it('counts its messages and objects through the events as its own statistics count them', async () => {
+    const counted = new Map<string, number>();
+    const add = (name: string, labels: Record<string, string>, by: number) => {
+      const series = `${name}${JSON.stringify(labels)}`;
+      counted.set(series, (counted.get(series) ?? 0) + by);
+    };
+    const metrics: EventMetrics = { inc: (name, labels, by = 1) => add(name, labels, by), set: () => {}, observe: (name, labels) => add(`${name}_count`, labels, 1) };
+    recordEventsInto(metrics);
+    try {
+      const bad = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/23/bad.json.gz';
+      bucket.put(KEY, trail(3));
+      bucket.put(bad, 'not gzip, not json');
+      const queue = new FakeQueue([notification(), notification(bad), '{"not":"a notification"}']);
+      const result = await drain(queue, { max_attempts: 3 });
+      expect(result.stats).to.include({ received: 3, deleted: 1, returned: 1, unknown: 1, objectsDone: 1, objectsRetrying: 1 });
+      expect(Object.fromEntries(counted)).to.deep.include({
+        's3pull_sqs_messages_total{"source":"q","outcome":"received"}': 3,
+        's3pull_sqs_messages_total{"source":"q","outcome":"deleted"}': 1,
+        's3pull_sqs_messages_total{"source":"q","outcome":"returned"}': 1,
+        's3pull_sqs_messages_total{"source":"q","outcome":"not_understood"}': 1,
+        's3pull_objects_total{"source":"q","outcome":"done"}': 1,
+        's3pull_objects_total{"source":"q","outcome":"failed"}': 1,
+        's3pull_events_total{"source":"q"}': 3,
+        's3pull_polls_total{"source":"q","status":"partial"}': 1,
+        's3pull_poll_duration_seconds_count{"source":"q"}': 1,
+      });
+    } finally {
+      recordEventsInto(undefined);
+    }
+  });
 
   it('deletes a message once its object is delivered', async () => {
     bucket.put(KEY, trail(3));
