@@ -1,7 +1,9 @@
 /**
  * s3pull's own path: list, GetObject from the local S3 endpoint, decode, parse, envelope, output,
  * commit. The output is the file sink, or the one BENCH_OUTPUT (an `output:` object as JSON) names;
- * BENCH_DEDUP=1 turns dedup on; BENCH_CA is a CA file trusted for TLS outputs.
+ * BENCH_DEDUP=1 turns dedup on; BENCH_CA is a CA file trusted for TLS outputs; BENCH_METRICS=1
+ * counts the telemetry events into the service's metrics (as `metrics.listen` does) and scrapes
+ * them once a second, as a Prometheus would.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +17,8 @@ import { FileSink } from '../src/sinks/file.js';
 import { silentLogger } from '../src/log/logger.js';
 import { systemClock } from '../src/util/clock.js';
 import { ParseThreads, parseThreadCount } from '../src/pipeline/parse-threads.js';
+import { createMetrics } from '../src/telemetry/metrics.js';
+import { recordEventsInto } from '../src/telemetry/events.js';
 
 const [endpoint, workDir, outFile] = process.argv.slice(2) as [string, string, string];
 const source = {
@@ -58,16 +62,22 @@ const sampler = setInterval(() => {
   peak.heapMb = Math.max(peak.heapMb, usage.heapTotal / 1048576);
   peak.externalMb = Math.max(peak.externalMb, usage.external / 1048576);
 }, 20);
+const metrics = process.env.BENCH_METRICS === '1' ? createMetrics({ sources: () => [{ id: source.id, enabled: true, collection: { type: 'prefix' }, recurrence: 60_000 }], store, now: () => Date.now(), nextRunMs: () => null }) : undefined;
+recordEventsInto(metrics?.events);
+let scraped = 0;
+const scraper = metrics ? setInterval(() => void metrics.text().then((text) => (scraped = text.length)), 1000) : undefined;
 const started = process.hrtime.bigint();
 const cpuAtStart = cpuSeconds();
 const result = await pollSource(source, { store, sink, bucket, clock: systemClock, log: silentLogger, parseThreads }, new AbortController().signal);
 await sink.close();
+if (metrics) scraped = (await metrics.text()).length;
+clearInterval(scraper);
 await parseThreads?.close();
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 bucket.destroy();
 store.close();
 clearInterval(sampler);
-process.stdout.write(JSON.stringify({ events: result.events, status: result.status, seconds, maxRssKb: process.resourceUsage().maxRSS, cpuSeconds: cpuSeconds() - cpuAtStart, peakHeapMb: Math.round(peak.heapMb), peakExternalMb: Math.round(peak.externalMb) }));
+process.stdout.write(JSON.stringify({ events: result.events, status: result.status, seconds, maxRssKb: process.resourceUsage().maxRSS, cpuSeconds: cpuSeconds() - cpuAtStart, peakHeapMb: Math.round(peak.heapMb), peakExternalMb: Math.round(peak.externalMb), ...(metrics ? { scrapedBytes: scraped } : {}) }));
 
 async function warmS3(warmed: typeof bucket): Promise<void> {
   const signal = new AbortController().signal;
