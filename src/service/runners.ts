@@ -62,6 +62,29 @@ function failedResult(source: LoadedSource, error: unknown, log: Logger): PollRe
   };
 }
 
+/** After each poll (a queue source's reconcile listing too): partitions that fell silent (a warning) or delivered again (a note), once each. */
+function reportSilence(source: LoadedSource, watch: SilenceWatch, context: RunnerContext): void {
+  const within = source.expect_objects_within;
+  if (within === undefined) return;
+  const nowMs = context.clock.now();
+  try {
+    const { began, ended } = watch.update(context.store.partitions(source.id), within, nowMs);
+    for (const silence of began) {
+      emit(context.log, 'partition_silent', {
+        source: source.id,
+        partition: silence.prefix || '/',
+        newest_object: new Date(silence.newestObjectMs).toISOString(),
+        silent_for: formatDuration(Math.floor(silence.silentForMs / MINUTE_MS) * MINUTE_MS),
+        expected_within: formatDuration(within),
+      });
+    }
+    for (const prefix of ended) emit(context.log, 'partition_delivering', { source: source.id, partition: prefix || '/' });
+  } catch (error) {
+    // The state file's own failure is the poll's to report; silence is checked again next time.
+    emit(context.log, 'silence_not_checked', { source: source.id, error: errorMessage(error) });
+  }
+}
+
 /** Collection by prefix: a poll on the source's schedule, never two at once. */
 export class PollRunner implements SourceRunner {
   readonly continuous = false;
@@ -113,27 +136,8 @@ export class PollRunner implements SourceRunner {
     return result;
   }
 
-  /** After each poll: partitions that fell silent (a warning) or delivered again (a note), once each. */
   private reportSilence(): void {
-    const within = this.source.expect_objects_within;
-    if (within === undefined) return;
-    const nowMs = this.context.clock.now();
-    try {
-      const { began, ended } = this.silence.update(this.context.store.partitions(this.source.id), within, nowMs);
-      for (const silence of began) {
-        emit(this.context.log, 'partition_silent', {
-          source: this.source.id,
-          partition: silence.prefix || '/',
-          newest_object: new Date(silence.newestObjectMs).toISOString(),
-          silent_for: formatDuration(Math.floor(silence.silentForMs / MINUTE_MS) * MINUTE_MS),
-          expected_within: formatDuration(within),
-        });
-      }
-      for (const prefix of ended) emit(this.context.log, 'partition_delivering', { source: this.source.id, partition: prefix || '/' });
-    } catch (error) {
-      // The state file's own failure is the poll's to report; silence is checked again next time.
-      emit(this.context.log, 'silence_not_checked', { source: this.source.id, error: errorMessage(error) });
-    }
+    reportSilence(this.source, this.silence, this.context);
   }
 
   async stop(): Promise<void> {
@@ -179,6 +183,7 @@ export class QueueRunner implements SourceRunner {
   private reconciling?: Promise<PollResult>;
   private readonly keys = new Set<string>();
   private readonly throttle: TokenBucket;
+  private readonly silence = new SilenceWatch();
 
   constructor(
     readonly source: LoadedSource & QueuedSource,
@@ -271,6 +276,8 @@ export class QueueRunner implements SourceRunner {
         this.reconciling = undefined;
       });
     const result = await this.reconciling;
+    // The partitions are the reconcile listing's; the queue's objects keep them current.
+    reportSilence(this.source, this.silence, this.context);
     this.context.onFinished?.(result);
     return result;
   }

@@ -26,6 +26,7 @@ import { parseNotification, decodeFormKey } from '../../src/queue/notifications.
 import { Collector } from '../../src/service/collector.js';
 import { runCli, writeConfig } from '../helpers/cli.js';
 import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { collectorConfig } from '../helpers/harness.js';
 
 const PREFIX = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/23/';
@@ -275,6 +276,29 @@ describe('collection by SQS notification', function () {
     await collector.stop();
     expect(result!.objectsDone).to.equal(2);
     expect(consumer.sink.eventIds().sort()).to.deep.equal(['early-0', 'early-1', 'late-0', 'late-1']);
+  });
+
+  it("an object that came by the queue keeps its partition's newest object current (the partitions are reconcile's), so that silence and lag hold for SQS sources", async () => {
+    const queue = await createQueue('trail-partitions');
+    await putObjects('trail-bucket', [{ key: `${PREFIX}listed.json.gz`, body: trail('listed', 1) }]);
+    await notifyQueue('trail-bucket', queue.arn);
+    const config = collectorConfig(sqsSource(queue.url, { bucket: 'trail-bucket', prefix: 'AWSLogs/', expect_objects_within: '2h' }, { reconcile: '1H' }), consumer.stateFile);
+    const clock = { now: () => Date.now() + 3_600_000, sleep: systemClock.sleep };
+    const collector = new Collector(config, { store: consumer.store, sink: consumer.sink, log: silentLogger, clock });
+    try {
+      await collector.pollNow(); // the reconcile listing finds the partition and pulls what it lists
+      const partition = 'AWSLogs/111122223333/CloudTrail/us-east-1/';
+      expect(consumer.store.partitions('trail').map((p) => p.prefix)).to.deep.equal([partition]);
+      // Forget what the listing recorded: what follows must come from the queue's object alone.
+      new Database(consumer.stateFile).exec('UPDATE partitions SET newest_done_modified_ms = NULL').close();
+      await putObjects('trail-bucket', [{ key: `${PREFIX}notified.json.gz`, body: trail('notified', 1) }]);
+      await collector.pollNow();
+      const row = consumer.store.ledger('trail', 'trail-bucket', [`${PREFIX}notified.json.gz`]).get(`${PREFIX}notified.json.gz`)!;
+      expect(row).to.include({ status: 'done', partition: '' });
+      expect(consumer.store.partitions('trail')[0]!.newestDoneModifiedMs).to.equal(row.lastModifiedMs);
+    } finally {
+      await collector.stop();
+    }
   });
 
   it('the CLI: validate refuses reconcile without a bucket; `test` checks the queue and hands back what it saw; `once` drains the queue; `sources` shows it', async () => {

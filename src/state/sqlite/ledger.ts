@@ -140,10 +140,16 @@ export class SqliteLedgerStore implements LedgerStore {
         .run(progress.events, progress.badLines, progress.duplicates, nowMs, sourceId, object.bucket, object.key);
       rememberDedupKeys(this.conn, sourceId, progress.dedupKeys, nowMs);
       bumpCounters(this.conn, sourceId, { done: 1, ...progressDelta(before, progress) });
-      if (before) {
+      if (before && before.partition !== '') {
         this.conn
           .statement('UPDATE partitions SET newest_done_modified_ms = max(coalesce(newest_done_modified_ms, 0), ?) WHERE source_id = ? AND prefix = ?')
           .run(before.last_modified_ms, sourceId, before.partition);
+      } else if (before) {
+        // An object that came by notification has no partition of its own; the partitions its
+        // reconcile listing found (accounts, regions) are the ones whose prefix its key begins with.
+        this.conn
+          .statement("UPDATE partitions SET newest_done_modified_ms = max(coalesce(newest_done_modified_ms, 0), ?) WHERE source_id = ? AND prefix <> '' AND substr(?, 1, length(prefix)) = prefix")
+          .run(before.last_modified_ms, sourceId, object.key);
       }
     });
   }
