@@ -1,4 +1,4 @@
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { ObjectDataError } from '../util/errors.js';
@@ -28,7 +28,12 @@ export function compressionOf(head: Buffer): string | undefined {
  * text: a UTF-8 byte-order mark is dropped, UTF-16 (by its byte-order mark) becomes UTF-8, so
  * every format sees UTF-8 without a BOM.
  */
-export async function decode(body: Readable, key: string): Promise<Readable> {
+/** Where decode counts the bytes it handed on (for the metrics: bytes read, decoded). */
+export interface DecodeTally {
+  decodedBytes: number;
+}
+
+export async function decode(body: Readable, key: string, tally?: DecodeTally): Promise<Readable> {
   const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const first = await iterator.next();
   const firstChunk = first.done ? Buffer.alloc(0) : first.value;
@@ -44,7 +49,15 @@ export async function decode(body: Readable, key: string): Promise<Readable> {
       yield next.value;
     }
   };
-  const out = new PassThrough({ highWaterMark: GUNZIP_CHUNK });
+  const out = tally
+    ? new Transform({
+        highWaterMark: GUNZIP_CHUNK,
+        transform(chunk: Buffer, _encoding, done) {
+          tally.decodedBytes += chunk.length;
+          done(null, chunk);
+        },
+      })
+    : new PassThrough({ highWaterMark: GUNZIP_CHUNK });
   const stage = compression === 'gzip' ? createGunzip({ chunkSize: GUNZIP_CHUNK }) : new PassThrough({ highWaterMark: GUNZIP_CHUNK });
   // The error is named here, where it is known to be gzip's (a pipeline would hand the bare zlib
   // error on); a broken download reaches the same handler and passes as it is.

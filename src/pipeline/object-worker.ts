@@ -99,7 +99,7 @@ export class ObjectWorker {
     for (let retry = 0; ; retry += 1) {
       try {
         const outcome = await this.options.pull(object, checkpoint, signal);
-        emit(log, 'object_done', { events: outcome.events, bad_lines: outcome.badLines, repeats: outcome.duplicates, bytes: Math.max(0, object.size) });
+        emit(log, 'object_done', { events: outcome.events, bad_lines: outcome.badLines, repeats: outcome.duplicates, bytes: Math.max(0, object.size), decoded_bytes: outcome.decodedBytes });
         return { status: 'done', outcome };
       } catch (error) {
         // Whatever fails while shutting down failed because of the shutdown, not the object.

@@ -54,5 +54,5 @@ export type FromThread =
   /** The thread wants the next piece of the object's bytes. */
   | { type: 'more' }
   | BatchMessage
-  | { type: 'done' }
+  | { type: 'done'; decodedBytes: number }
   | { type: 'error'; error: ErrorDescription };

@@ -64,7 +64,8 @@ export default async function parseObject(task: { port: MessagePort; job: ParseJ
     });
   try {
     const format = formatFor(job.format);
-    const decoded = await decode(bytes, job.envelope.key);
+    const tally = { decodedBytes: 0 };
+    const decoded = await decode(bytes, job.envelope.key, tally);
     const items = format.parse(decoded, { key: job.envelope.key, maxRecordBytes: job.maxRecordBytes });
     const batches = prepareBatches(items, new EnvelopeWriter(job.envelope), {
       resumeFrom: job.resumeFrom,
@@ -80,7 +81,7 @@ export default async function parseObject(task: { port: MessagePort; job: ParseJ
       port.postMessage(message satisfies FromThread, [message.ndjson.buffer as ArrayBuffer]);
       batch.release();
     }
-    if (!aborted) send({ type: 'done' });
+    if (!aborted) send({ type: 'done', decodedBytes: tally.decodedBytes });
   } catch (error) {
     if (!aborted) send({ type: 'error', error: describe(error) });
   } finally {

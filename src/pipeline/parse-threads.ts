@@ -6,6 +6,7 @@
  * hands back in the order it made them, exactly as for an object parsed on the main thread.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { DecodeTally } from '../formats/decode.js';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Piscina } from 'piscina';
@@ -35,7 +36,7 @@ export class ParseThreads {
   constructor(readonly threads: number) {}
 
   /** The batches of one object, parsed in a thread from `body` (which is read here, on demand). */
-  async *batches(job: ParseJob, body: Readable, signal: AbortSignal): AsyncGenerator<PreparedBatch> {
+  async *batches(job: ParseJob, body: Readable, signal: AbortSignal, tally?: DecodeTally): AsyncGenerator<PreparedBatch> {
     // A stop that came first would never be heard by the listener below.
     signal.throwIfAborted();
     const { port1: port, port2 } = new MessageChannel();
@@ -61,6 +62,7 @@ export class ParseThreads {
         } else if (message.type === 'error') throw errorOf(message.error);
         else {
           finished = true;
+          if (tally) tally.decodedBytes += message.decodedBytes;
           return;
         }
       }

@@ -52,6 +52,8 @@ export interface PullOutcome {
   events: number;
   badLines: number;
   duplicates: number;
+  /** The object's bytes after gunzip, as this attempt read them (all of it, also when resuming). */
+  decodedBytes: number;
 }
 
 export async function pullObject(context: PullContext, object: ObjectRef): Promise<PullOutcome> {
@@ -111,9 +113,10 @@ export async function pullObject(context: PullContext, object: ObjectRef): Promi
       fallbackTime: object.lastModified.toISOString(),
     };
     const options = { resumeFrom, samplesWanted: Math.max(0, BAD_LINES_LOGGED - row.badLines) };
+    const tally = { decodedBytes: 0 };
     const batches = context.parseThreads
-      ? context.parseThreads.batches({ format: context.formatConfig, envelope, ...options, dedup: dedup !== undefined, maxRecordBytes: context.maxRecordBytes }, body, context.signal)
-      : prepareBatches(context.format.parse(await decode(body, object.key), { key: object.key, maxRecordBytes: context.maxRecordBytes }), new EnvelopeWriter(envelope), {
+      ? context.parseThreads.batches({ format: context.formatConfig, envelope, ...options, dedup: dedup !== undefined, maxRecordBytes: context.maxRecordBytes }, body, context.signal, tally)
+      : prepareBatches(context.format.parse(await decode(body, object.key, tally), { key: object.key, maxRecordBytes: context.maxRecordBytes }), new EnvelopeWriter(envelope), {
           ...options,
           dedupKeyOf: dedup ? context.format.dedupKey : undefined,
         });
@@ -121,7 +124,7 @@ export async function pullObject(context: PullContext, object: ObjectRef): Promi
     checkpoint.complete(object, { events, badLines, duplicates });
     if (badLines > BAD_LINES_LOGGED) emit(log, 'bad_lines_skipped', { count: badLines });
     if (duplicates > 0) emit(log, 'repeats_dropped', { count: duplicates });
-    return { events, badLines, duplicates };
+    return { events, badLines, duplicates, decodedBytes: tally.decodedBytes };
   } catch (error) {
     // Keys of a batch that was not committed were not delivered: a retry may deliver them.
     dedup?.release(batchKeys);

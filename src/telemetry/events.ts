@@ -23,6 +23,7 @@ export const EVENT_METRICS = {
   s3pull_bad_lines_total: { kind: 'counter', help: 'Lines or records that could not be parsed, skipped and counted.', labels: ['source'] },
   s3pull_repeats_dropped_total: { kind: 'counter', help: 'Events dropped as repeats (dedup).', labels: ['source'] },
   s3pull_object_bytes_total: { kind: 'counter', help: 'Bytes of the delivered objects as stored in S3 (compressed).', labels: ['source'] },
+  s3pull_object_decoded_bytes_total: { kind: 'counter', help: 'Bytes of the delivered objects after gunzip.', labels: ['source'] },
   s3pull_retries_total: { kind: 'counter', help: 'Downloads tried again at once after a throttle or a broken connection.', labels: ['source'] },
   s3pull_polls_total: { kind: 'counter', help: 'Polls (or queue drains) by status: ok, partial, failed, aborted, busy.', labels: ['source', 'status'] },
   s3pull_poll_duration_seconds: { kind: 'histogram', help: 'How long a poll took, listing and pulling.', labels: ['source'], buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600] },
@@ -64,7 +65,7 @@ interface EventSpec<F extends Fields> {
 /** Each event's fields; a log line carries them (with the logger's context, such as the source). */
 export interface EventFields {
   // the object path
-  object_done: { events: number; bad_lines: number; repeats: number; bytes: number };
+  object_done: { events: number; bad_lines: number; repeats: number; bytes: number; decoded_bytes: number };
   object_interrupted: { error: string };
   object_retry_later: { error: string };
   object_failed: { attempt: number; error: string };
@@ -155,13 +156,14 @@ export const EVENTS: { [N in EventName]: EventSpec<EventFields[N]> } = {
   object_done: {
     level: 'debug',
     message: 'object done',
-    quiet: ['bytes'],
+    quiet: ['bytes', 'decoded_bytes'],
     record(metrics, fields, source) {
       metrics.inc('s3pull_objects_total', { source, outcome: 'done' });
       metrics.inc('s3pull_events_total', { source }, fields.events);
       metrics.inc('s3pull_bad_lines_total', { source }, fields.bad_lines);
       metrics.inc('s3pull_repeats_dropped_total', { source }, fields.repeats);
       metrics.inc('s3pull_object_bytes_total', { source }, fields.bytes);
+      metrics.inc('s3pull_object_decoded_bytes_total', { source }, fields.decoded_bytes);
     },
   },
   object_interrupted: { level: 'debug', message: 'object download interrupted, trying again', record: (metrics, _f, source) => metrics.inc('s3pull_retries_total', { source }) },

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { gunzipSync } from 'node:zlib';
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -32,10 +33,15 @@ function sample(exposition: string, series: string): number | undefined {
 describe('the monitoring endpoint (metrics.listen)', function () {
   this.timeout(120_000);
   let s3: Forwarder;
+  let storedBytes = 0;
+  let decodedBytes = 0;
   beforeEach(async () => {
     await resetMoto();
     await createBucket('trail-bucket');
-    await putObjects('trail-bucket', ['aaaa', 'bbbb', 'cccc'].map((name, index) => ({ key: trailKey('2026/11/23', `20261123T100${index}Z`, name), body: cloudTrailFile(name, 4) })));
+    const objects = ['aaaa', 'bbbb', 'cccc'].map((name, index) => ({ key: trailKey('2026/11/23', `20261123T100${index}Z`, name), body: cloudTrailFile(name, 4) }));
+    storedBytes = objects.reduce((sum, object) => sum + object.body.length, 0);
+    decodedBytes = objects.reduce((sum, object) => sum + gunzipSync(object.body).length, 0);
+    await putObjects('trail-bucket', objects);
     s3 = await startForwarder(motoEndpoint());
   });
   afterEach(() => s3.close());
@@ -72,7 +78,8 @@ describe('the monitoring endpoint (metrics.listen)', function () {
       expect(sample(text, 's3pull_polls_total{source="trail",status="ok"}')).to.equal(1);
       expect(sample(text, 's3pull_poll_duration_seconds_count{source="trail"}')).to.equal(1);
       expect(sample(text, 's3pull_last_successful_poll_timestamp_seconds{source="trail"}')).to.be.greaterThan(Date.now() / 1000 - 120);
-      expect(sample(text, 's3pull_object_bytes_total{source="trail"}')).to.be.greaterThan(0);
+      expect(sample(text, 's3pull_object_bytes_total{source="trail"}')).to.equal(storedBytes);
+      expect(sample(text, 's3pull_object_decoded_bytes_total{source="trail"}')).to.equal(decodedBytes);
       expect(sample(text, `s3pull_output_events_total{output="${output}"}`)).to.equal(12);
       expect(sample(text, `s3pull_output_batches_total{output="${output}"}`)).to.equal(3);
       expect(sample(text, `s3pull_output_delivery_seconds_count{output="${output}"}`)).to.equal(3);

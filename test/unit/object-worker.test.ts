@@ -7,6 +7,7 @@ import { dispositionOf } from '../../src/pipeline/disposition.js';
 import { ObjectWorker } from '../../src/pipeline/object-worker.js';
 import type { AttemptFailure, Checkpoint, FailureRecord } from '../../src/pipeline/checkpoint.js';
 import type { ObjectRef } from '../../src/aws/types.js';
+import type { PullOutcome } from '../../src/pipeline/pull-object.js';
 import {
   ObjectChangedError, ObjectDataError, ObjectGoneError, OutputRefusedError, OutputUnavailableError, RejectedEventsError,
   S3AccessError, SinkError, StateError, TransientS3Error, QueueTransientError,
@@ -22,7 +23,7 @@ class FakeCheckpoint implements Checkpoint {
   private readonly attempts = new Map<string, number>();
   constructor(private readonly maxAttempts = 2) {}
   begin() {
-    return { events: 0, badLines: 0, duplicates: 0 };
+    return { events: 0, badLines: 0, duplicates: 0, decodedBytes: 0 };
   }
   progress() {}
   complete() {}
@@ -35,11 +36,11 @@ class FakeCheckpoint implements Checkpoint {
   }
 }
 
-function worker(pull: (object: ObjectRef) => Promise<{ events: number; badLines: number; duplicates: number }>, concurrency = 2, controller = new AbortController()) {
+function worker(pull: (object: ObjectRef) => Promise<PullOutcome>, concurrency = 2, controller = new AbortController()) {
   return new ObjectWorker({ concurrency, clock: new ShiftedClock(), log: silentLogger, signal: controller.signal, pull: (object) => pull(object) });
 }
 
-const done = { events: 1, badLines: 0, duplicates: 0 };
+const done = { events: 1, badLines: 0, duplicates: 0, decodedBytes: 0 };
 
 describe('the object path', () => {
   it('dispositionOf decides by the error code alone', () => {

@@ -53,7 +53,7 @@ describe('telemetry events', () => {
   it('an event writes one line at its level, with its message, its fields and its name, and keeps quiet fields out', () => {
     const lines: Line[] = [];
     const log = keepingLogger(lines).child({ source: 'trail', key: 'a.json.gz' });
-    emit(log, 'object_done', { events: 4, bad_lines: 1, repeats: 0, bytes: 900 });
+    emit(log, 'object_done', { events: 4, bad_lines: 1, repeats: 0, bytes: 900, decoded_bytes: 5000 });
     emit(log, 'object_quarantined', { attempts: 3, error: 'not gzip' });
     expect(lines).to.deep.equal([
       { level: 'debug', message: 'object done', fields: { source: 'trail', key: 'a.json.gz', events: 4, bad_lines: 1, repeats: 0, event: 'object_done' } },
@@ -66,7 +66,7 @@ describe('telemetry events', () => {
     const calls: string[] = [];
     recordEventsInto(recordingMetrics(calls));
     const log = keepingLogger(lines, 'info').child({ source: 'trail' });
-    emit(log, 'object_done', { events: 4, bad_lines: 1, repeats: 2, bytes: 900 });
+    emit(log, 'object_done', { events: 4, bad_lines: 1, repeats: 2, bytes: 900, decoded_bytes: 5000 });
     emit(log, 'output_unavailable', { output: 'syslog tcp://siem:514', error: 'ECONNREFUSED' });
     expect(lines.map((line) => line.message)).to.deep.equal(['output receiver unavailable: sources pause and retry, nothing is lost']);
     expect(calls).to.deep.equal([
@@ -75,6 +75,7 @@ describe('telemetry events', () => {
       'inc s3pull_bad_lines_total {"source":"trail"} 1',
       'inc s3pull_repeats_dropped_total {"source":"trail"} 2',
       'inc s3pull_object_bytes_total {"source":"trail"} 900',
+      'inc s3pull_object_decoded_bytes_total {"source":"trail"} 5000',
       'set s3pull_output_up {"output":"syslog tcp://siem:514"} 0',
       'inc s3pull_output_retries_total {"output":"syslog tcp://siem:514"} 1',
     ]);
