@@ -1,4 +1,7 @@
-import { accessLogFormat } from './access-log.js';
+import { accessLogFormat, accessLogTime, otherLogHint } from './access-log.js';
+
+/** The request types an ALB access log line begins with. */
+const ALB_TYPES = new Set(['http', 'https', 'h2', 'grpcs', 'ws', 'wss']);
 
 /** Application Load Balancer access logs, fields as AWS documents them (newer fields appended). */
 export const albFormat = accessLogFormat(
@@ -14,4 +17,11 @@ export const albFormat = accessLogFormat(
   ],
   12,
   (event) => (typeof event.time === 'string' ? event.time : undefined),
+  {
+    shape: (values) => {
+      if (!ALB_TYPES.has(values[0]!)) return `"${values[0]}" is not an ALB request type (http, https, h2, grpcs, ws, wss)${otherLogHint(values)}`;
+      if (accessLogTime(values[1]) === undefined) return `time "${values[1]}" is not an ISO 8601 time`;
+      return undefined;
+    },
+  },
 );

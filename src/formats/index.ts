@@ -6,6 +6,8 @@ import { linesFormat } from './lines.js';
 import { jsonlinesWithTime } from './jsonlines.js';
 import { albFormat } from './alb.js';
 import { elbFormat } from './elb.js';
+import { nlbFormat } from './nlb.js';
+import { albConnectionFormat } from './alb-connection.js';
 import { s3accessFormat } from './s3access.js';
 import { w3cFormat } from './w3c.js';
 import { networkfirewallFormat } from './networkfirewall.js';
@@ -36,6 +38,10 @@ export function formatFor(source: FormatConfig): Format {
       return jsonlinesWithTime(source.time_field);
     case 'alb':
       return albFormat;
+    case 'alb_connection':
+      return albConnectionFormat;
+    case 'nlb':
+      return nlbFormat;
     case 'elb':
       return elbFormat;
     case 's3access':

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { MINUTE_MS, byteSize, duration } from '../util/schema-parts.js';
 
 export const FORMAT_NAMES = [
-  'cloudtrail', 'vpcflow', 'lines', 'jsonlines', 'alb', 'elb', 's3access', 'w3c', 'networkfirewall', 'waf',
+  'cloudtrail', 'vpcflow', 'lines', 'jsonlines', 'alb', 'alb_connection', 'nlb', 'elb', 's3access', 'w3c', 'networkfirewall', 'waf',
   'guardduty', 'config', 'route53resolver', 'csv', 'json',
 ] as const;
 

@@ -149,6 +149,13 @@ export interface EventFields {
 }
 export type EventName = keyof EventFields;
 
+/** A poll, or an SQS source's run, ended: counted alike, so that one alert covers both modes. */
+function runEnded(metrics: EventMetrics, fields: { status: string; seconds: number }, source: string): void {
+  metrics.inc('s3pull_polls_total', { source, status: fields.status });
+  metrics.observe('s3pull_poll_duration_seconds', { source }, fields.seconds);
+  if (fields.status === 'ok' || fields.status === 'partial') metrics.set('s3pull_last_successful_poll_timestamp_seconds', { source }, Date.now() / 1000);
+}
+
 const objectOutcome = (outcome: string) => (metrics: EventMetrics, _fields: Fields, source: string) => metrics.inc('s3pull_objects_total', { source, outcome });
 const sqsMessage = (outcome: string) => (metrics: EventMetrics, _fields: Fields, source: string) => metrics.inc('s3pull_sqs_messages_total', { source, outcome });
 
@@ -216,11 +223,7 @@ export const EVENTS: { [N in EventName]: EventSpec<EventFields[N]> } = {
   poll_finished: {
     level: 'info',
     message: 'poll finished',
-    record(metrics, fields, source) {
-      metrics.inc('s3pull_polls_total', { source, status: fields.status });
-      metrics.observe('s3pull_poll_duration_seconds', { source }, fields.seconds);
-      if (fields.status === 'ok' || fields.status === 'partial') metrics.set('s3pull_last_successful_poll_timestamp_seconds', { source }, Date.now() / 1000);
-    },
+    record: runEnded,
   },
   partition_silent: { level: 'warn', message: 'partition silent: nothing new delivered for longer than expect_objects_within' },
   partition_delivering: { level: 'info', message: 'partition delivering again' },
@@ -277,11 +280,7 @@ export const EVENTS: { [N in EventName]: EventSpec<EventFields[N]> } = {
   queue_finished: {
     level: 'info',
     message: 'queue collection finished',
-    record(metrics, fields, source) {
-      metrics.inc('s3pull_polls_total', { source, status: fields.status });
-      metrics.observe('s3pull_poll_duration_seconds', { source }, fields.seconds);
-      if (fields.status === 'ok' || fields.status === 'partial') metrics.set('s3pull_last_successful_poll_timestamp_seconds', { source }, Date.now() / 1000);
-    },
+    record: runEnded,
   },
 
   s3pull_started: { level: 'info', message: 's3pull started' },
