@@ -11,16 +11,25 @@ export function tokenize(line: string): string[] | undefined {
       continue;
     }
     if (line[index] === '"') {
+      // Quoted parts with something right after them are one field, as a shell joins them: NLB
+      // writes its ALPN list as "h2","http/1.1" (→ h2,http/1.1).
       let value = '';
-      index += 1;
-      while (index < line.length && line[index] !== '"') {
-        if (line[index] === '\\' && index + 1 < line.length) index += 1;
-        value += line[index];
+      while (index < line.length && line[index] !== ' ') {
+        if (line[index] !== '"') {
+          value += line[index];
+          index += 1;
+          continue;
+        }
+        index += 1;
+        while (index < line.length && line[index] !== '"') {
+          if (line[index] === '\\' && index + 1 < line.length) index += 1;
+          value += line[index];
+          index += 1;
+        }
+        if (index >= line.length) return undefined;
         index += 1;
       }
-      if (index >= line.length) return undefined;
       fields.push(value);
-      index += 1;
     } else if (line[index] === '[') {
       const end = line.indexOf(']', index);
       if (end === -1) return undefined;

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { albFormat } from '../../src/formats/alb.js';
 import { elbFormat } from '../../src/formats/elb.js';
+import { nlbFormat } from '../../src/formats/nlb.js';
+import { albConnectionFormat } from '../../src/formats/alb-connection.js';
 import { s3accessFormat, s3AccessTime } from '../../src/formats/s3access.js';
 import { tokenize } from '../../src/formats/tokenize.js';
 import { w3cFormat } from '../../src/formats/w3c.js';
@@ -44,6 +46,65 @@ describe('access-log formats (values checked against Filebeat\'s expected output
       ssl_cipher: null,
     });
     expect(items[0]!.time).to.equal('2018-07-02T22:23:00.186641Z');
+  });
+
+  it('tokenize: quoted parts joined to what follows are one field, as NLB writes its ALPN list', () => {
+    expect(tokenize('h2 "h2","http/1.1" next')).to.deep.equal(['h2', 'h2,http/1.1', 'next']);
+    expect(tokenize('"a b"c "d"')).to.deep.equal(['a bc', 'd']);
+    expect(tokenize('"a","b')).to.equal(undefined);
+  });
+
+  it('nlb: Network Load Balancer TLS logs, version 1.0 (Filebeat\'s test line) and 2.0 (ALPN, named group, connection creation time)', async () => {
+    const v1 = await parse(nlbFormat, fixture('elb/example-nlb-tcp.log'));
+    expect(v1).to.have.length(1);
+    expect(events(v1)[0]!.event).to.deep.equal({
+      type: 'tls', version: '1.0', time: '2018-12-20T02:59:40', elb: 'net/my-network-loadbalancer/c6e77e28c25b2234', listener: 'g3d4b5e8bb8464cd',
+      client_ip: '89.160.20.112', client_port: 51341, destination_ip: '172.100.100.185', destination_port: 443,
+      connection_time: 5, tls_handshake_time: 2, received_bytes: 98, sent_bytes: 246, incoming_tls_alert: null,
+      chosen_cert_arn: 'arn:aws:acm:us-east-2:671290407336:certificate/2a108f19-aded-46b0-8493-c63eb1ef4a99', chosen_cert_serial: null,
+      tls_cipher: 'ECDHE-RSA-AES128-SHA', tls_protocol_version: 'tlsv12', tls_named_group: null,
+      domain_name: 'my-network-loadbalancer-c6e77e28c25b2234.elb.us-east-2.amazonaws.com',
+    });
+    expect(events(v1)[0]!.time, 'a time without a zone is UTC').to.equal('2018-12-20T02:59:40Z');
+
+    const v2 = events(await parse(nlbFormat, fixture('elb/nlb-tls-2.0.log')));
+    expect(v2).to.have.length(3);
+    expect(v2[0]!.event).to.include({ version: '2.0', alpn_fe_protocol: 'h2', alpn_be_protocol: 'h2', alpn_client_preference_list: 'h2,http/1.1', tls_connection_creation_time: '2026-11-23T10:00:38' });
+    expect(v2[1]!.event).to.include({ connection_time: 1203, tls_handshake_time: null, incoming_tls_alert: 'decrypt_error', tls_cipher: null, alpn_fe_protocol: null });
+    expect(v2[2]!.event).to.include({ client_ip: '198.51.100.7', client_port: 60211, chosen_cert_serial: '0a1b2c3d4e5f', tls_protocol_version: 'tlsv13', tls_named_group: 'x25519', domain_name: 'api.example.com' });
+    expect(v2[2]!.time).to.equal('2026-11-23T10:02:00Z');
+  });
+
+  it('an NLB line read as alb is a bad line that names the format to use, not a shifted record; so is an ALB connection log line', async () => {
+    const nlbLine = readFileSync(new URL('../fixtures/elb/example-nlb-tcp.log', import.meta.url), 'utf8');
+    const [asAlb] = await parse(albFormat, nlbLine);
+    expect(asAlb).to.deep.equal({ bad: { line: 1, reason: '"tls" is not an ALB request type (http, https, h2, grpcs, ws, wss) (a Network Load Balancer log line: format: nlb)' } });
+    const connectionLine = readFileSync(new URL('../fixtures/elb/alb-connection.log', import.meta.url), 'utf8').split('\n')[0]!;
+    const [connectionAsAlb] = await parse(albFormat, connectionLine);
+    expect(connectionAsAlb).to.deep.equal({ bad: { line: 1, reason: '"2026-11-23T10:00:05.264542Z" is not an ALB request type (http, https, h2, grpcs, ws, wss) (an Application Load Balancer connection log line: format: alb_connection)' } });
+    const [badTime] = await parse(albFormat, 'https yesterday app/x/1 1.2.3.4:1 5.6.7.8:2 0 0 0 200 200 1 2 "GET / HTTP/1.1" "ua" - -');
+    expect(badTime).to.deep.equal({ bad: { line: 1, reason: 'time "yesterday" is not an ISO 8601 time' } });
+    const [albAsNlb] = await parse(nlbFormat, readFileSync(new URL('../fixtures/elb/example-alb-http.log', import.meta.url), 'utf8').split('\n')[0]!);
+    expect(albAsNlb).to.have.property('bad').that.deep.include({ reason: '"http" is not an NLB log type (tls)' });
+  });
+
+  it('alb_connection: Application Load Balancer connection logs (mutual TLS), the certificate validity split', async () => {
+    const items = events(await parse(albConnectionFormat, fixture('elb/alb-connection.log')));
+    expect(items).to.have.length(3);
+    expect(items[0]!.event).to.deep.equal({
+      time: '2026-11-23T10:00:05.264542Z', client_ip: '203.0.113.1', client_port: 36280, listener_port: 443, tls_protocol: 'TLSv1.2',
+      tls_cipher: 'ECDHE-RSA-AES128-GCM-SHA256', tls_handshake_latency: 4,
+      leaf_client_cert_subject: 'CN=amazondomains.com,O=endEntity,L=Seattle,ST=Washington,C=US',
+      leaf_client_cert_validity: 'NotBefore=2023-09-21T22:43:21Z;NotAfter=2026-06-17T22:43:21Z', leaf_client_cert_serial_number: 'FEF257AF6FEB8F9FE6F9B4453A8FA2E0',
+      tls_verify_status: 'Success', conn_trace_id: 'TID_1ec6dd9ac66e104895bd14f54f4b2c91',
+      leaf_client_cert_not_before: '2023-09-21T22:43:21Z', leaf_client_cert_not_after: '2026-06-17T22:43:21Z',
+    });
+    expect(items[0]!.time).to.equal('2026-11-23T10:00:05.264542Z');
+    expect(items[1]!.event).to.include({ leaf_client_cert_subject: null, leaf_client_cert_validity: null, tls_verify_status: 'Failed:UnmatchedTrustAnchor' });
+    expect(items[2]!.event).to.include({ client_ip: '2001:db8::7', leaf_client_cert_subject: 'CN=client one,OU=devices,O=Example Corp,C=US', tls_verify_status: 'Success' });
+    expect(items[2]!.event).to.not.have.property('conn_trace_id');
+    const [albLine] = await parse(albConnectionFormat, readFileSync(new URL('../fixtures/elb/example-alb-http.log', import.meta.url), 'utf8').split('\n')[0]!);
+    expect(albLine).to.have.property('bad').that.deep.include({ reason: 'time "http" is not an ISO 8601 time' });
   });
 
   it('elb: Classic Load Balancer logs', async () => {

@@ -1,0 +1,45 @@
+/**
+ * The log shapes AWS writes beyond the first formats (issue 13), end to end: objects in moto,
+ * listed, pulled, parsed and delivered by a poll, as a source would read them.
+ */
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { freshTrailBucket, type Harness } from '../helpers/harness.js';
+import { putObjects } from '../helpers/s3.js';
+import { testSource } from '../helpers/source.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+const ELB_PREFIX = 'AWSLogs/111122223333/elasticloadbalancing/us-east-2/';
+
+describe('AWS log shapes, end to end through moto', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await freshTrailBucket();
+  });
+  afterEach(() => h.close());
+
+  it('nlb: a Network Load Balancer log file (versions 1.0 and 2.0) is delivered field by field; an ALB line in it is a counted bad line', async () => {
+    const key = `${ELB_PREFIX}2026/11/23/111122223333_elasticloadbalancing_us-east-2_net.my-network-loadbalancer.c6e77e28c25b2234_20261123T1000Z_172.100.100.185_2et4fz6u.log.gz`;
+    const albLine = fixture('elb/example-alb-http.log').split('\n')[0]!;
+    const body = `${fixture('elb/example-nlb-tcp.log').trim()}\n${fixture('elb/nlb-tls-2.0.log').trim()}\n${albLine}\n`;
+    await putObjects('trail-bucket', [{ key, body: gzipSync(body) }]);
+    const result = await h.poll(testSource({ prefix: ELB_PREFIX, format: 'nlb' }));
+    expect(result).to.include({ status: 'ok', objectsDone: 1, events: 4, badLines: 1 });
+    const delivered = h.sink.events() as unknown as { time: string; format: string; event: Record<string, unknown> }[];
+    expect(delivered.map((line) => line.time)).to.deep.equal(['2018-12-20T02:59:40Z', '2026-11-23T10:00:40Z', '2026-11-23T10:01:10Z', '2026-11-23T10:02:00Z']);
+    expect(delivered[0]).to.include({ format: 'nlb' });
+    expect(delivered[1]!.event).to.include({ version: '2.0', client_ip: '192.0.2.10', client_port: 51341, tls_handshake_time: 2, alpn_client_preference_list: 'h2,http/1.1' });
+    expect(delivered[2]!.event).to.include({ incoming_tls_alert: 'decrypt_error', tls_handshake_time: null });
+  });
+
+  it('alb_connection: an Application Load Balancer connection log file is delivered with its certificate fields', async () => {
+    const key = `${ELB_PREFIX}2026/11/23/conn_log.111122223333_elasticloadbalancing_us-east-2_app.my-alb.50dc6c495c0c9188_20261123T1000Z_10.0.0.1_5r3fw1e2.log.gz`;
+    await putObjects('trail-bucket', [{ key, body: gzipSync(fixture('elb/alb-connection.log')) }]);
+    const result = await h.poll(testSource({ prefix: ELB_PREFIX, format: 'alb_connection' }));
+    expect(result).to.include({ status: 'ok', objectsDone: 1, events: 3, badLines: 0 });
+    const delivered = h.sink.events() as unknown as { event: Record<string, unknown> }[];
+    expect(delivered.map((line) => line.event['tls_verify_status'])).to.deep.equal(['Success', 'Failed:UnmatchedTrustAnchor', 'Success']);
+    expect(delivered[0]!.event).to.include({ leaf_client_cert_not_after: '2026-06-17T22:43:21Z' });
+  });
+});
