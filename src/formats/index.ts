@@ -1,7 +1,7 @@
 import type { FormatOptions } from './options.js';
 import type { Format } from './types.js';
 import { cloudtrailFormat } from './cloudtrail.js';
-import { vpcflowFormat } from './vpcflow.js';
+import { vpcflowFormat, vpcflowWithFields } from './vpcflow.js';
 import { linesFormat } from './lines.js';
 import { jsonlinesWithTime } from './jsonlines.js';
 import { albFormat } from './alb.js';
@@ -18,20 +18,20 @@ import { route53resolverFormat } from './route53resolver.js';
 import { csvFormat } from './csv.js';
 import { jsonFormat } from './json.js';
 
-export type FormatConfig = Pick<FormatOptions, 'format' | 'records_path' | 'time_field' | 'csv'>;
+export type FormatConfig = Pick<FormatOptions, 'format' | 'records_path' | 'time_field' | 'csv' | 'vpcflow'>;
 
 /** Just the format's options of a source: what a parse thread is given (never the credentials). */
 export function formatConfigOf(source: FormatConfig): FormatConfig {
-  return { format: source.format, records_path: source.records_path, time_field: source.time_field, csv: source.csv };
+  return { format: source.format, records_path: source.records_path, time_field: source.time_field, csv: source.csv, vpcflow: source.vpcflow };
 }
 
-/** The format a source reads, with its options (records_path, time_field, csv). */
+/** The format a source reads, with its options (records_path, time_field, csv, vpcflow). */
 export function formatFor(source: FormatConfig): Format {
   switch (source.format) {
     case 'cloudtrail':
       return cloudtrailFormat;
     case 'vpcflow':
-      return vpcflowFormat;
+      return source.vpcflow?.fields ? vpcflowWithFields(source.vpcflow.fields) : vpcflowFormat;
     case 'lines':
       return linesFormat;
     case 'jsonlines':

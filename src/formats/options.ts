@@ -12,6 +12,7 @@ export const FORMAT_OPTIONS: Record<string, readonly string[]> = {
   records_path: ['json'],
   time_field: ['json', 'csv', 'jsonlines'],
   csv: ['csv'],
+  vpcflow: ['vpcflow'],
   dedup: ['cloudtrail'],
 };
 
@@ -25,6 +26,29 @@ const csvOptionsSchema = z
   })
   .refine((csv) => csv.columns !== undefined || csv.header !== false, { message: 'header: false needs columns (the files have no line naming them)', path: ['header'] });
 
+const FLOW_FIELD = /^[a-z][a-z0-9-]*$/;
+
+/**
+ * The flow log's format as AWS shows it (`${version} ${vpc-id} …`), or a list of its field
+ * names: with it, files need no header line (records that came through CloudWatch Logs,
+ * Firehose or an export have none).
+ */
+const flowFieldsSchema = z
+  .union([z.string(), z.array(z.string()).min(1)])
+  .transform((given, ctx) => {
+    const names = (Array.isArray(given) ? given : given.split(/[\s,]+/))
+      .map((name) => name.trim().replace(/^\$\{(.*)\}$/, '$1'))
+      .filter((name) => name !== '');
+    const wrong = names.find((name) => !FLOW_FIELD.test(name));
+    if (names.length === 0 || wrong !== undefined) {
+      ctx.addIssue({ code: 'custom', message: wrong === undefined ? 'names no field' : `"${wrong}" is not a flow log field name (such as \${srcaddr} or srcaddr)` });
+      return z.NEVER;
+    }
+    return names;
+  });
+
+const vpcflowOptionsSchema = z.strictObject({ fields: flowFieldsSchema.optional() });
+
 /** `true` (24 h window) or `{ window: 2D }`. */
 const dedupSchema = z.union([
   z.boolean().transform((on) => (on ? { window: 86_400_000 } : undefined)),
@@ -36,6 +60,7 @@ export const formatShape = {
   records_path: dottedPath.optional(),
   time_field: dottedPath.optional(),
   csv: csvOptionsSchema.optional(),
+  vpcflow: vpcflowOptionsSchema.optional(),
   dedup: dedupSchema.optional(),
   /**
    * A longer line or record is skipped and counted as bad, its bytes dropped as they stream by, so

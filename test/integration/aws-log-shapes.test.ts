@@ -42,4 +42,16 @@ describe('AWS log shapes, end to end through moto', () => {
     expect(delivered.map((line) => line.event['tls_verify_status'])).to.deep.equal(['Success', 'Failed:UnmatchedTrustAnchor', 'Success']);
     expect(delivered[0]!.event).to.include({ leaf_client_cert_not_after: '2026-06-17T22:43:21Z' });
   });
+
+  it('vpcflow with vpcflow.fields: headerless flow records (as CloudWatch Logs and Firehose deliver them) are named by the configured format', async () => {
+    const [header, ...lines] = fixture('vpcflow/tcp-flag-sequence.log').trim().split('\n');
+    const key = 'flowlogs/firehose/2026/11/23/10/vpc-flows-1-2026-11-23-10-00-00-6a0b.gz';
+    await putObjects('trail-bucket', [{ key, body: gzipSync(`${lines.join('\n')}\n`) }]);
+    const fields = header!.split(' ').map((name) => `\${${name}}`).join(' ');
+    const result = await h.poll(testSource({ prefix: 'flowlogs/', format: 'vpcflow', vpcflow: { fields } }));
+    expect(result).to.include({ status: 'ok', objectsDone: 1, events: lines.length, badLines: 0 });
+    const delivered = h.sink.events() as unknown as { time: string; event: Record<string, unknown> }[];
+    expect(delivered[0]!.event).to.include({ version: 3, vpc_id: 'vpc-abcdefab012345678', srcport: 43416, tcp_flags: 2, action: 'ACCEPT' });
+    expect(delivered[0]!.time).to.equal('2019-08-26T19:47:55.000Z');
+  });
 });

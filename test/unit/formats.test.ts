@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { cloudtrailFormat } from '../../src/formats/cloudtrail.js';
-import { vpcflowFormat } from '../../src/formats/vpcflow.js';
+import { vpcflowFormat, vpcflowWithFields } from '../../src/formats/vpcflow.js';
+import { sourceSchema } from '../../src/config/schema.js';
+import { formatConfigOf } from '../../src/formats/index.js';
 import { linesFormat } from '../../src/formats/lines.js';
 import { jsonlinesFormat } from '../../src/formats/jsonlines.js';
 import { decode } from '../../src/formats/decode.js';
@@ -88,6 +90,8 @@ describe('formats', () => {
     });
   });
 
+  const VPCFLOW_V2 = ['version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'action', 'log-status'];
+
   describe('vpcflow', () => {
     it('reads the default format: "-" is null, integers are numbers, time is start', async () => {
       const items = events(await parse(vpcflowFormat, fixture('vpcflow/accept-reject-traffic.log')));
@@ -116,6 +120,51 @@ describe('formats', () => {
       expect(bad(items)[0]!.bad).to.deep.equal({ line: 6, reason: 'expected 14 fields as the header names, found 4' });
       expect(events(items)).to.have.length(4);
       expect(bad(await parse(vpcflowFormat, fixture('vpcflow/bad.log')))).to.have.length(1);
+    });
+
+    it('reads headerless records by vpcflow.fields, given as AWS shows the format or as a list; a header that agrees is skipped', async () => {
+      const text = readFileSync(new URL('../fixtures/vpcflow/tcp-flag-sequence.log', import.meta.url), 'utf8');
+      const [header, ...lines] = text.trim().split('\n');
+      const fields = header!.split(' ');
+      const asAwsShowsIt = sourceSchema.parse({ id: 'f', bucket: 'flow-bucket', region: 'us-east-1', format: 'vpcflow', vpcflow: { fields: fields.map((name) => `\${${name}}`).join(' ') } }).vpcflow!.fields!;
+      expect(asAwsShowsIt).to.deep.equal(fields);
+      // What a parse thread is given carries them.
+      expect(formatConfigOf({ format: 'vpcflow', vpcflow: { fields: asAwsShowsIt } }).vpcflow).to.deep.equal({ fields });
+      const withHeader = events(await parse(vpcflowFormat, text));
+      const headerless = events(await parse(vpcflowWithFields(asAwsShowsIt), `${lines.join('\n')}\n`));
+      expect(headerless.map((item) => item.event)).to.deep.equal(withHeader.map((item) => item.event));
+      expect(headerless[0]!.event).to.include({ version: 3, vpc_id: 'vpc-abcdefab012345678', tcp_flags: 2 });
+      // The same file with its header: the header agrees, and is skipped.
+      expect(events(await parse(vpcflowWithFields(fields), text)).map((item) => item.event)).to.deep.equal(withHeader.map((item) => item.event));
+      // Without vpcflow.fields, the headerless lines are not the default format: each is a bad line that says so.
+      const unnamed = await parse(vpcflowFormat, `${lines[0]}\n`);
+      expect(bad(unnamed)[0]!.bad.reason).to.equal(`expected 14 fields as the default format names (no header line, no vpcflow.fields), found ${fields.length}`);
+    });
+
+    it('a header inside a file is skipped when it repeats, and names the lines after it when it differs; one that differs from vpcflow.fields is said once', async () => {
+      const v2 = readFileSync(new URL('../fixtures/vpcflow/accept-reject-traffic.log', import.meta.url), 'utf8').trim();
+      const v3 = readFileSync(new URL('../fixtures/vpcflow/tcp-flag-sequence.log', import.meta.url), 'utf8').trim();
+      const joined = `${v2}\n${v2.split('\n')[0]}\n${v3}\n`;
+      const items = await parse(vpcflowFormat, joined);
+      expect(bad(items)).to.deep.equal([]);
+      const read = events(items);
+      expect(read).to.have.length(v2.split('\n').length - 1 + v3.split('\n').length - 1);
+      expect(read[0]!.event).to.have.property('interface_id');
+      expect(read.at(-1)!.event).to.include({ vpc_id: 'vpc-abcdefab012345678' });
+
+      const configured = await parse(vpcflowWithFields(VPCFLOW_V2), `${v3}\n`);
+      expect(bad(configured).map((item) => item.bad.line)).to.deep.equal([1]);
+      expect(bad(configured)[0]!.bad.reason).to.match(/^the header names other fields than vpcflow.fields \(version vpc-id subnet-id/);
+      expect(events(configured)[0]!.event).to.include({ vpc_id: 'vpc-abcdefab012345678' });
+    });
+
+    it('vpcflow.fields must name fields (validate says which is wrong), and only vpcflow reads it', () => {
+      const parse = (extra: Record<string, unknown>) => sourceSchema.safeParse({ id: 'f', bucket: 'flow-bucket', region: 'us-east-1', format: 'vpcflow', ...extra });
+      expect(parse({ vpcflow: { fields: ['version', 'srcaddr'] } }).success).to.equal(true);
+      const wrong = parse({ vpcflow: { fields: '${version} ${Src Addr}' } });
+      expect(wrong.success).to.equal(false);
+      expect(JSON.stringify(wrong.error?.issues)).to.contain('is not a flow log field name');
+      expect(parse({ format: 'lines', vpcflow: { fields: ['version'] } }).success).to.equal(false);
     });
 
     it('reads a gzipped real flow log', async () => {

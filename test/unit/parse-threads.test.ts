@@ -74,6 +74,16 @@ describe('parse threads', () => {
     for (const batch of got) expect(batch.ndjson).to.equal(batch.records.map((record) => `${record.line}\n`).join(''));
   });
 
+  it("carry the format's options to the thread: headerless flow records named by vpcflow.fields", async () => {
+    const fields = ['version', 'vpc-id', 'srcaddr', 'dstaddr', 'start'];
+    const bytes = gzipSync('3 vpc-1 10.0.0.1 10.0.0.2 1795428000\n3 vpc-1 10.0.0.3 10.0.0.4 1795428060\n');
+    const flows = job({ format: { format: 'vpcflow', vpcflow: { fields } }, envelope: { ...job().envelope, format: 'vpcflow' } });
+    const got = await inThread(threads, bytes, flows);
+    expect(got).to.deep.equal(await inProcess(bytes, flows));
+    expect(got[0]!.badLines).to.equal(0);
+    expect(JSON.parse(got[0]!.records[0]!.line).event).to.deep.equal({ version: 3, vpc_id: 'vpc-1', srcaddr: '10.0.0.1', dstaddr: '10.0.0.2', start: 1795428000 });
+  });
+
   it('resume after the delivered position and hand over the dedup keys', async () => {
     const bytes = trail(1200);
     const got = await inThread(threads, bytes, job({ resumeFrom: 701, dedup: true, samplesWanted: 0 }));
