@@ -3,7 +3,7 @@
  * change of category is a visible, dated change (the version is in the README and CHANGELOG).
  * Rules are tried in order; the first that matches names the category.
  */
-export const CATEGORY_TABLE_VERSION = '2026-11-23.1';
+export const CATEGORY_TABLE_VERSION = '2026-12-03.1';
 
 export const CATEGORIES = [
   'authentication',
@@ -13,6 +13,7 @@ export const CATEGORIES = [
   'data_access',
   'read',
   'resource_change',
+  'insight',
   'unknown',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
@@ -64,6 +65,8 @@ export function classifyCloudTrail(record: Record<string, unknown>): CloudTrailF
 }
 
 function categoryOf(record: Record<string, unknown>): Category {
+  // Insights events (CloudTrail-Insight/) describe unusual API activity, not one call.
+  if (record.eventType === 'AwsCloudTrailInsight') return 'insight';
   const name = typeof record.eventName === 'string' ? record.eventName : '';
   if (name === '') return 'unknown';
   const source = typeof record.eventSource === 'string' ? record.eventSource.replace(/\.amazonaws\.com$/, '') : '';

@@ -16,6 +16,8 @@ export interface JsonDocumentOptions {
   toItem: (record: Record<string, unknown>) => ParsedItem;
   /** The identity of a record for `dedup`, for formats whose records repeat across files. */
   dedupKey?: Format['dedupKey'];
+  /** Documents may follow one another in one object (one per line, or back to back). */
+  concatenated?: boolean;
 }
 
 /**
@@ -46,7 +48,7 @@ function missing(key: string, options: JsonDocumentOptions): ObjectDataError {
 async function* parseRecords(input: AsyncIterable<Buffer | string>, key: string, maxRecordBytes: number, options: JsonDocumentOptions): AsyncIterable<ParsedItem> {
   let index = 0;
   try {
-    for await (const items of splitRecords(input, { recordsPath: options.recordsPath, maxRecordBytes })) {
+    for await (const items of splitRecords(input, { recordsPath: options.recordsPath, maxRecordBytes, concatenated: options.concatenated ?? false })) {
       for (const item of items) {
         if (item.kind === 'record') yield toItem(item.value, item.json, index, options);
         else yield { bad: { line: index + 1, reason: `record ${index + 1} of ${item.bytes} bytes is longer than max_record_bytes (${maxRecordBytes})` } };

@@ -39,6 +39,11 @@ export interface SplitOptions {
   /** Property names from the top down to the array (`['Records']`); empty: the top level is the array. */
   recordsPath: string[];
   maxRecordBytes: number;
+  /**
+   * Documents may follow one another (one per line, or with nothing between them, as Firehose
+   * writes them): the records of each are read in turn.
+   */
+  concatenated?: boolean;
 }
 
 /**
@@ -88,6 +93,7 @@ export async function* splitRecords(input: AsyncIterable<Buffer | string> | Iter
 export class RecordScanner {
   private readonly path: string[];
   private readonly maxRecordBytes: number;
+  private readonly concatenated: boolean;
   /** The open brackets outside the records (and the records array itself). */
   private readonly stack: number[] = [];
   /** Per object level on the path: the key just read, and whether a key comes next. */
@@ -117,6 +123,7 @@ export class RecordScanner {
   constructor(options: SplitOptions) {
     this.path = options.recordsPath;
     this.maxRecordBytes = options.maxRecordBytes;
+    this.concatenated = options.concatenated ?? false;
   }
 
   push(text: string, out: SplitItem[]): void {
@@ -226,8 +233,10 @@ export class RecordScanner {
         case OPEN_OBJECT:
         case OPEN_ARRAY:
           if (level === 0) {
-            if (this.sawValue) throw new SplitError('more than one JSON value at the top level');
+            if (this.sawValue && !this.concatenated) throw new SplitError('more than one JSON value at the top level');
             this.sawValue = true;
+            // The next document's records array is looked for anew.
+            if (this.concatenated) this.recordsDepth = 0;
           }
           if (code === OPEN_ARRAY && this.recordsDepth === 0 && level === this.path.length && this.onPath()) {
             this.recordsDepth = level + 1;

@@ -54,4 +54,17 @@ describe('AWS log shapes, end to end through moto', () => {
     expect(delivered[0]!.event).to.include({ version: 3, vpc_id: 'vpc-abcdefab012345678', srcport: 43416, tcp_flags: 2, action: 'ACCEPT' });
     expect(delivered[0]!.time).to.equal('2019-08-26T19:47:55.000Z');
   });
+
+  it('cloudtrail: EventBridge CloudTrail events as Firehose writes them are delivered as CloudTrail records with their category', async () => {
+    const key = 'firehose/cloudtrail/2026/11/23/10/trail-events-1-2026-11-23-10-00-00-6a0b1c2d.gz';
+    await putObjects('trail-bucket', [{ key, body: gzipSync(fixture('cloudtrail/eventbridge-cloudtrail.jsonl')) }]);
+    const result = await h.poll(testSource({ prefix: 'firehose/', format: 'cloudtrail' }));
+    expect(result).to.include({ status: 'ok', objectsDone: 1, events: 3, badLines: 1 });
+    const delivered = h.sink.events() as unknown as { category: string; outcome: string; event: Record<string, unknown> }[];
+    expect(delivered.map((line) => [line.event['eventName'], line.category, line.outcome])).to.deep.equal([
+      ['ConsoleLogin', 'authentication', 'success'],
+      ['ConsoleLogin', 'authentication', 'failure'],
+      ['PutBucketPolicy', 'iam_change', 'success'],
+    ]);
+  });
 });

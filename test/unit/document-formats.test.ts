@@ -105,6 +105,55 @@ describe('document and generic formats', () => {
   });
 });
 
+describe('cloudtrail: every shape CloudTrail reaches S3 in, told from the first bytes', () => {
+  it('one record per line (Filebeat\'s test file): each line is an event, delivered as written', async () => {
+    const text = fixture('cloudtrail/console-login-json.log').toString('utf8');
+    const items = await parse(cloudtrailFormat, text, 7);
+    expect(bad(items)).to.deep.equal([]);
+    const read = events(items);
+    expect(read).to.have.length(text.trim().split('\n').length);
+    expect(read[0]!.event).to.include({ eventName: 'ConsoleLogin', eventTime: '2014-07-16T15:49:27Z' });
+    expect(read[0]!.time).to.equal('2014-07-16T15:49:27Z');
+    expect(read[0]!.fields).to.deep.equal({ category: 'authentication', outcome: 'success' });
+    expect(read[0]!.json).to.equal(text.split('\n')[0]!.trim());
+    expect(read.some((item) => item.fields!.outcome === 'failure'), 'the failed sign-in').to.equal(true);
+  });
+
+  it('EventBridge events as Firehose writes them: the CloudTrail record in detail; an event of another kind is a bad line that says so', async () => {
+    const items = await parse(cloudtrailFormat, fixture('cloudtrail/eventbridge-cloudtrail.jsonl'));
+    const read = events(items);
+    expect(read.map((item) => item.event.eventName)).to.deep.equal(['ConsoleLogin', 'ConsoleLogin', 'PutBucketPolicy']);
+    expect(read[2]!.fields).to.deep.equal({ category: 'iam_change', outcome: 'success' });
+    expect(read[2]!.time).to.equal('2026-11-23T10:00:00Z');
+    expect(read[2]!.event).to.not.have.property('detail-type');
+    expect(bad(items)).to.deep.equal([{ bad: { line: 4, reason: 'an EventBridge event of "EC2 Instance State-change Notification", not a CloudTrail record' } }]);
+    expect(cloudtrailFormat.dedupKey!(read[2]!.event)).to.equal('111122223333/0a7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d');
+  });
+
+  it('a {"Records": [...]} document on each line, and the log file itself, split at any chunk size', async () => {
+    const doc = (id: string) => JSON.stringify({ Records: [{ eventVersion: '1.09', eventTime: '2026-11-23T10:00:00Z', eventName: 'GetObject', eventID: `${id}-1` }, { eventVersion: '1.09', eventTime: '2026-11-23T10:00:01Z', eventName: 'PutObject', eventID: `${id}-2` }] });
+    const lines = events(await parse(cloudtrailFormat, `${doc('a')}\n${doc('b')}\n`));
+    expect(lines.map((item) => item.event.eventID)).to.deep.equal(['a-1', 'a-2', 'b-1', 'b-2']);
+    const backToBack = events(await parse(cloudtrailFormat, `${doc('a')}${doc('b')}`, 5));
+    expect(backToBack.map((item) => item.event.eventID)).to.deep.equal(['a-1', 'a-2', 'b-1', 'b-2']);
+    for (const chunk of [1, 3, 4096, 64 * 1024]) {
+      const file = events(await parse(cloudtrailFormat, `\uFEFF  ${JSON.stringify({ Records: [{ eventID: 'x' }, { eventID: 'y' }] }, null, 2)}`, chunk));
+      expect(file.map((item) => item.event.eventID), `chunks of ${chunk}`).to.deep.equal(['x', 'y']);
+    }
+    // A line that is neither: named, and the rest still read.
+    const mixed = await parse(cloudtrailFormat, '{"eventVersion":"1.09","eventID":"ok"}\n{"hello":"world"}\nnot json\n');
+    expect(events(mixed).map((item) => item.event.eventID)).to.deep.equal(['ok']);
+    expect(bad(mixed).map((item) => item.bad.reason)).to.deep.equal(['not a CloudTrail record (no eventVersion, eventTime or eventName)', 'not valid JSON (Unexpected token \'o\', "not json" is not valid JSON)']);
+  });
+
+  it('CloudTrail Insights records have a category of their own', async () => {
+    const [insight] = events(await parse(cloudtrailFormat, fixture('cloudtrail/insight-json.log')));
+    expect(insight!.event).to.include({ eventType: 'AwsCloudTrailInsight' });
+    expect(insight!.fields).to.deep.equal({ category: 'insight', outcome: 'success' });
+    expect(insight!.time).to.equal('2020-09-09T23:00:00Z');
+  });
+});
+
 describe('CloudTrail category and outcome (table ' + CATEGORY_TABLE_VERSION + ')', () => {
   const event = (eventSource: string, eventName: string, extra: Record<string, unknown> = {}) => classifyCloudTrail({ eventSource: `${eventSource}.amazonaws.com`, eventName, ...extra });
 
