@@ -67,4 +67,20 @@ describe('AWS log shapes, end to end through moto', () => {
       ['PutBucketPolicy', 'iam_change', 'success'],
     ]);
   });
+
+  it('compressions by their first bytes, whatever the key says: zstd, bzip2 and a multi-member gzip file in one poll', async () => {
+    const binary = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
+    const flows = fixture('vpcflow/accept-reject-traffic.log');
+    const [header, ...rest] = flows.trim().split('\n');
+    await putObjects('trail-bucket', [
+      { key: 'flows/2026/11/23/a.log.zst', body: binary('compression/accept-reject-traffic.log.zst') },
+      { key: 'flows/2026/11/23/b.log.gz', body: binary('compression/accept-reject-traffic.log.bz2') },
+      { key: 'flows/2026/11/23/c.log.gz', body: Buffer.concat([gzipSync(`${header}\n${rest[0]}\n`), gzipSync(`${rest.slice(1).join('\n')}\n`)]) },
+    ]);
+    const result = await h.poll(testSource({ prefix: 'flows/', format: 'vpcflow' }));
+    expect(result).to.include({ status: 'ok', objectsDone: 3, objectsFailed: 0, badLines: 0, events: 3 * rest.length });
+    const byKey = new Map<string, number>();
+    for (const line of h.sink.events() as unknown as { key: string }[]) byKey.set(line.key, (byKey.get(line.key) ?? 0) + 1);
+    expect([...byKey.values()]).to.deep.equal([rest.length, rest.length, rest.length]);
+  });
 });

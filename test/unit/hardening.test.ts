@@ -14,7 +14,7 @@ import type { Format, ParsedItem } from '../../src/formats/types.js';
 import { FileSink } from '../../src/sinks/file.js';
 import { shortMarker } from '../../src/cli/status.js';
 import { loadConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/util/errors.js';
+import { ConfigError, ObjectDataError } from '../../src/util/errors.js';
 import { tempDir } from '../helpers/source.js';
 import { recordsOf } from '../helpers/memory-sink.js';
 
@@ -103,18 +103,47 @@ describe('hardening (issue 9)', () => {
     }
   });
 
-  it('decode names bzip2, zstd, zip and xz bytes (under any name) instead of calling them invalid JSON', async () => {
-    const heads: [string, number[]][] = [
-      ['bzip2', [0x42, 0x5a, 0x68, 0x39]],
-      ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
-      ['zip', [0x50, 0x4b, 0x03, 0x04]],
-      ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
-    ];
-    for (const [name, head] of heads) {
-      let failure: unknown;
-      await decode(Readable.from([Buffer.concat([Buffer.from(head), Buffer.alloc(64)])]), 'logs/x.json.gz').catch((error: unknown) => (failure = error));
-      expect((failure as Error).message).to.equal(`logs/x.json.gz: this object is ${name}-compressed, not gzip; s3pull reads gzip and uncompressed objects`);
+  it('decode reads zstd and bzip2 by their first bytes under any name, and every member of a multi-member gzip file', async () => {
+    const plain = readFileSync(new URL('../fixtures/vpcflow/accept-reject-traffic.log', import.meta.url), 'utf8');
+    const read = async (bytes: Buffer, key: string) => {
+      const chunks: Buffer[] = [];
+      // Small chunks: the decompressors must carry their state across them.
+      const pieces = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, index) => bytes.subarray(index * 7, (index + 1) * 7));
+      for await (const chunk of await decode(Readable.from(pieces), key)) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    };
+    expect(await read(readFileSync(new URL('../fixtures/compression/accept-reject-traffic.log.zst', import.meta.url)), 'flows/a.log.gz')).to.equal(plain);
+    expect(await read(readFileSync(new URL('../fixtures/compression/accept-reject-traffic.log.bz2', import.meta.url)), 'flows/a.log')).to.equal(plain);
+    const [head, ...tail] = plain.split('\n');
+    expect(await read(Buffer.concat([gzipSync(`${head}\n`), gzipSync(tail.join('\n'))]), 'flows/joined.gz')).to.equal(plain);
+    // Plain text under a .gz name is read as the text it is.
+    expect(await read(Buffer.from(plain), 'flows/mislabelled.log.gz')).to.equal(plain);
+  });
+
+  it('decode names zip, xz and 7z bytes, bytes that are neither compressed nor text under a compressed name, and broken zstd and bzip2 streams', async () => {
+    const failureOf = async (bytes: Buffer, key = 'logs/x.json.gz') => {
+      try {
+        for await (const chunk of await decode(Readable.from([bytes]), key)) void chunk;
+      } catch (error) {
+        return error as Error;
+      }
+      return undefined;
+    };
+    for (const [name, head] of [['zip', [0x50, 0x4b, 0x03, 0x04]], ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]]] as const) {
+      const failure = await failureOf(Buffer.concat([Buffer.from(head), Buffer.alloc(64)]));
+      expect(failure?.message).to.equal(`logs/x.json.gz: this object is ${name}-compressed; s3pull reads gzip, zstd, bzip2 and uncompressed objects`);
     }
+    const binary = await failureOf(Buffer.from([0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08]));
+    expect(binary).to.be.instanceOf(ObjectDataError);
+    expect(binary?.message).to.equal('logs/x.json.gz: named as compressed, but its bytes are none of gzip, zstd, bzip2, zip, xz, 7z, nor text (they begin 00 01 02 03 04 05 06 07)');
+    const zstd = await failureOf(Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(64, 0xff)]));
+    expect(zstd).to.be.instanceOf(ObjectDataError);
+    expect(zstd?.message).to.match(/^logs\/x\.json\.gz: not a valid zstd stream \(/);
+    const bzip2 = await failureOf(Buffer.concat([Buffer.from([0x42, 0x5a, 0x68, 0x39]), Buffer.alloc(64, 0x17)]));
+    expect(bzip2).to.be.instanceOf(ObjectDataError);
+    expect(bzip2?.message).to.match(/^logs\/x\.json\.gz: not a valid bzip2 stream \(/);
+    const truncated = readFileSync(new URL('../fixtures/compression/accept-reject-traffic.log.zst', import.meta.url));
+    expect((await failureOf(truncated.subarray(0, truncated.length - 20)))?.message).to.match(/not a valid zstd stream/);
   });
 
   it('a line over the limit is dropped while it streams: the line path holds no more than a chunk of it', async () => {
