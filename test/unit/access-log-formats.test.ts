@@ -153,6 +153,34 @@ describe('w3c, networkfirewall and waf', () => {
     expect(items[0]!.time).to.equal('2019-12-04T21:02:31.000Z');
   });
 
+  it('w3c: CloudFront\'s URL-encoded fields are decoded; a value that would read two ways keeps its raw form; one that is not percent-encoding stays as written', async () => {
+    const [first] = events(await parse(w3cFormat, fixture('cloudfront/test-cloudfront.log')));
+    expect(first!.event).to.include({ cs_user_agent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/78.0.3904.108 Safari/537.36' });
+    expect(first!.event).to.not.have.property('cs_user_agent_raw');
+    const header = '#Version: 1.0\n#Fields: date time x-edge-location c-ip cs-uri-stem cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie)\n';
+    const line = ['2026-11-23', '10:00:00', 'FRA56-P1', '192.0.2.7', '/search%20page', 'https://example.com/?q=a%2520b', 'curl/8.5.0', 'q=caf%C3%A9&x=%E0%A4%A', 'session%3Dabc%3B%20theme%3Ddark'].join('\t');
+    const [item] = events(await parse(w3cFormat, `${header}${line}\n`));
+    expect(item!.event).to.deep.equal({
+      date: '2026-11-23', time: '10:00:00', x_edge_location: 'FRA56-P1', c_ip: '192.0.2.7',
+      cs_uri_stem: '/search page',
+      // Doubly encoded: decoded once it still reads as an escape, so what was written is kept too.
+      cs_referer: 'https://example.com/?q=a%20b', cs_referer_raw: 'https://example.com/?q=a%2520b',
+      cs_user_agent: 'curl/8.5.0',
+      // A broken escape: decoding would guess, so the value stays as CloudFront wrote it.
+      cs_uri_query: 'q=caf%C3%A9&x=%E0%A4%A',
+      cs_cookie: 'session=abc; theme=dark',
+    });
+  });
+
+  it('w3c: a line with fewer values than #Fields: names has null for the missing trailing fields; values beyond them are field_<n>', async () => {
+    const text = '#Fields: date time x-edge-location sc-bytes c-ip\n2026-11-23\t10:00:00\tLAX1\n2026-11-23\t10:00:01\tLAX1\t392\t192.0.2.7\textra\n';
+    const items = events(await parse(w3cFormat, text));
+    expect(items.map((item) => item.event)).to.deep.equal([
+      { date: '2026-11-23', time: '10:00:00', x_edge_location: 'LAX1', sc_bytes: null, c_ip: null },
+      { date: '2026-11-23', time: '10:00:01', x_edge_location: 'LAX1', sc_bytes: 392, c_ip: '192.0.2.7', field_6: 'extra' },
+    ]);
+  });
+
   it('w3c: IIS logs are space-separated; an entry before #Fields: is skipped and counted', async () => {
     const items = await parse(w3cFormat, 'orphan line\n#Software: Microsoft IIS\n#Fields: date time c-ip cs-method sc-status time-taken\n2026-11-23 10:00:01 192.0.2.7 GET 404 15\n');
     expect('bad' in items[0]! && items[0].bad).to.deep.equal({ line: 1, reason: 'no #Fields: line before the first entry' });
