@@ -17,16 +17,22 @@ import { configFormat } from './config.js';
 import { route53resolverFormat } from './route53resolver.js';
 import { csvFormat } from './csv.js';
 import { jsonFormat } from './json.js';
+import { cloudWatchEnvelope } from './cloudwatch-envelope.js';
 
-export type FormatConfig = Pick<FormatOptions, 'format' | 'records_path' | 'time_field' | 'csv' | 'vpcflow'>;
+export type FormatConfig = Pick<FormatOptions, 'format' | 'records_path' | 'time_field' | 'csv' | 'vpcflow' | 'envelope'>;
 
 /** Just the format's options of a source: what a parse thread is given (never the credentials). */
 export function formatConfigOf(source: FormatConfig): FormatConfig {
-  return { format: source.format, records_path: source.records_path, time_field: source.time_field, csv: source.csv, vpcflow: source.vpcflow };
+  return { format: source.format, records_path: source.records_path, time_field: source.time_field, csv: source.csv, vpcflow: source.vpcflow, envelope: source.envelope };
 }
 
-/** The format a source reads, with its options (records_path, time_field, csv, vpcflow). */
+/** The format a source reads, with its options (records_path, time_field, csv, vpcflow), inside its envelope if any. */
 export function formatFor(source: FormatConfig): Format {
+  const format = bareFormatFor(source);
+  return source.envelope === 'cloudwatch_logs' ? cloudWatchEnvelope(format) : format;
+}
+
+function bareFormatFor(source: FormatConfig): Format {
   switch (source.format) {
     case 'cloudtrail':
       return cloudtrailFormat;

@@ -61,6 +61,11 @@ export const formatShape = {
   time_field: dottedPath.optional(),
   csv: csvOptionsSchema.optional(),
   vpcflow: vpcflowOptionsSchema.optional(),
+  /**
+   * `cloudwatch_logs`: the objects hold what a CloudWatch Logs subscription sent to Firehose; each
+   * log event's message is read by the format.
+   */
+  envelope: z.enum(['cloudwatch_logs']).optional(),
   dedup: dedupSchema.optional(),
   /**
    * A longer line or record is skipped and counted as bad, its bytes dropped as they stream by, so

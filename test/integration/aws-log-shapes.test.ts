@@ -83,4 +83,15 @@ describe('AWS log shapes, end to end through moto', () => {
     for (const line of h.sink.events() as unknown as { key: string }[]) byKey.set(line.key, (byKey.get(line.key) ?? 0) + 1);
     expect([...byKey.values()]).to.deep.equal([rest.length, rest.length, rest.length]);
   });
+
+  it('envelope: cloudwatch_logs: flow logs that a CloudWatch Logs subscription sent through Firehose are delivered with their log group and stream', async () => {
+    const key = 'cwl/2026/11/23/10/flowlogs-to-s3-1-2026-11-23-10-00-00-0b1c.gz';
+    await putObjects('trail-bucket', [{ key, body: gzipSync(fixture('cloudwatch/vpcflow-subscription.json')) }]);
+    const result = await h.poll(testSource({ prefix: 'cwl/', format: 'vpcflow', envelope: 'cloudwatch_logs' }));
+    expect(result).to.include({ status: 'ok', objectsDone: 1, events: 4, badLines: 0 });
+    const delivered = h.sink.events() as unknown as { log_group: string; log_stream: string; time: string; event: Record<string, unknown> }[];
+    expect(delivered.map((line) => [line.log_group, line.log_stream])).to.deep.equal(Array.from({ length: 4 }, () => ['/aws/vpc/flowlogs', 'eni-1235b8ca123456789-all']));
+    expect(delivered[0]!.event).to.include({ srcaddr: '78.24.182.42', dstport: 22, action: 'ACCEPT' });
+    expect(delivered[0]!.time).to.equal('2014-12-14T04:06:50.000Z');
+  });
 });

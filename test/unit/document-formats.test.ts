@@ -10,6 +10,8 @@ import { cloudtrailFormat } from '../../src/formats/cloudtrail.js';
 import { classifyCloudTrail, CATEGORY_TABLE_VERSION } from '../../src/formats/cloudtrail-categories.js';
 import { typedValue, isoTime } from '../../src/formats/typed.js';
 import type { Format, ParsedItem } from '../../src/formats/types.js';
+import { formatFor } from '../../src/formats/index.js';
+import { sourceSchema } from '../../src/config/schema.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -187,5 +189,42 @@ describe('CloudTrail category and outcome (table ' + CATEGORY_TABLE_VERSION + ')
     const stop = items.find((item) => item.event.eventName === 'StopLogging');
     expect(stop?.fields).to.deep.equal({ category: 'logging_change', outcome: 'success' });
     expect(items.every((item) => item.fields?.category !== undefined)).to.equal(true);
+  });
+});
+
+describe('envelope: cloudwatch_logs (what a CloudWatch Logs subscription sends to Firehose)', () => {
+  const withEnvelope = (format: string, extra: Record<string, unknown> = {}) =>
+    formatFor(sourceSchema.parse({ id: 'cw', bucket: 'cw-bucket', region: 'us-east-1', format, envelope: 'cloudwatch_logs', ...extra }));
+
+  it('unwraps DATA_MESSAGEs back to back, skips CONTROL_MESSAGEs, reads each message with the format and keeps log_group and log_stream beside the event, at any chunk size', async () => {
+    const flows = readFileSync(new URL('../fixtures/vpcflow/accept-reject-traffic.log', import.meta.url), 'utf8');
+    const direct = events(await parse(formatFor({ format: 'vpcflow' }), flows));
+    for (const chunk of [1, 13, 64 * 1024]) {
+      const items = await parse(withEnvelope('vpcflow'), fixture('cloudwatch/vpcflow-subscription.json'), chunk);
+      expect(bad(items), `chunks of ${chunk}`).to.deep.equal([]);
+      const read = events(items);
+      expect(read.map((item) => item.event), `chunks of ${chunk}`).to.deep.equal(direct.map((item) => item.event));
+      expect(read[0]!.fields).to.deep.equal({ log_group: '/aws/vpc/flowlogs', log_stream: 'eni-1235b8ca123456789-all' });
+      expect(read[0]!.time).to.equal(direct[0]!.time);
+    }
+  });
+
+  it('lines wrapped as {"message": "…"} are unwrapped the same way; CloudTrail records in messages keep their category', async () => {
+    const lines = events(await parse(withEnvelope('lines'), '{"message":"first line"}\n{"message":"second line","logGroup":"/app"}\n'));
+    expect(lines.map((item) => [item.event.message, item.fields])).to.deep.equal([['first line', {}], ['second line', { log_group: '/app' }]]);
+    const record = JSON.stringify({ eventVersion: '1.09', eventTime: '2026-11-23T10:00:00Z', eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', eventID: 'x' });
+    const trail = events(await parse(withEnvelope('cloudtrail'), JSON.stringify({ messageType: 'DATA_MESSAGE', logGroup: 'aws-cloudtrail-logs', logStream: '111122223333_CloudTrail_us-east-1', logEvents: [{ id: '1', timestamp: 0, message: record }] })));
+    expect(trail[0]!.fields).to.deep.equal({ category: 'logging_change', outcome: 'success', log_group: 'aws-cloudtrail-logs', log_stream: '111122223333_CloudTrail_us-east-1' });
+  });
+
+  it('a broken document is a bad line naming it; a bad message names its document and place; the rest is read', async () => {
+    const good = JSON.stringify({ messageType: 'DATA_MESSAGE', logGroup: 'g', logStream: 's', logEvents: [{ id: '1', timestamp: 0, message: '{"a":1}' }, { id: '2', timestamp: 0, message: 'not json' }] });
+    const items = await parse(withEnvelope('jsonlines'), `${good}{"messageType":"DATA_MESSAGE"}{"logEvents":[{"id":"3"}]}${good}`);
+    expect(events(items)).to.have.length(2);
+    const reasons = bad(items).map((item) => item.bad.reason);
+    expect(reasons[0]).to.match(/^CloudWatch Logs document 1, message 2: invalid JSON/);
+    expect(reasons.slice(1, 3)).to.deep.equal(['CloudWatch Logs document 2: a DATA_MESSAGE without logEvents', 'CloudWatch Logs document 3: log event 1 has no message']);
+    expect(reasons[3]).to.match(/^CloudWatch Logs document 4, message 2: invalid JSON/);
+    expect(reasons).to.have.length(4);
   });
 });

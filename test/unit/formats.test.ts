@@ -129,7 +129,7 @@ describe('formats', () => {
       const asAwsShowsIt = sourceSchema.parse({ id: 'f', bucket: 'flow-bucket', region: 'us-east-1', format: 'vpcflow', vpcflow: { fields: fields.map((name) => `\${${name}}`).join(' ') } }).vpcflow!.fields!;
       expect(asAwsShowsIt).to.deep.equal(fields);
       // What a parse thread is given carries them.
-      expect(formatConfigOf({ format: 'vpcflow', vpcflow: { fields: asAwsShowsIt } }).vpcflow).to.deep.equal({ fields });
+      expect(formatConfigOf({ format: 'vpcflow', vpcflow: { fields: asAwsShowsIt }, envelope: 'cloudwatch_logs' })).to.deep.include({ vpcflow: { fields }, envelope: 'cloudwatch_logs' });
       const withHeader = events(await parse(vpcflowFormat, text));
       const headerless = events(await parse(vpcflowWithFields(asAwsShowsIt), `${lines.join('\n')}\n`));
       expect(headerless.map((item) => item.event)).to.deep.equal(withHeader.map((item) => item.event));
