@@ -1,8 +1,8 @@
-import { Readable } from 'node:stream';
 import type { Format, ParsedItem } from './types.js';
 import { jsonDocumentFormat } from './json-document.js';
 import { classifyCloudTrail } from './cloudtrail-categories.js';
 import { parseLines } from './lines-reader.js';
+import { peek } from './peek.js';
 
 const cloudTrailItem = (record: Record<string, unknown>, json?: string): ParsedItem => {
   const { category, outcome } = classifyCloudTrail(record);
@@ -94,41 +94,5 @@ function lineItems(line: string, number: number): ParsedItem | ParsedItem[] | un
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 const isCloudTrailRecord = (record: Record<string, unknown>) => 'eventVersion' in record || 'eventTime' in record || 'eventName' in record;
-
-/** The first bytes of `input` as text, and the whole of it again as a stream. */
-async function peek(input: Readable, bytes: number): Promise<{ head: string; ended: boolean; rest: Readable }> {
-  const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
-  const taken: (Buffer | string)[] = [];
-  let length = 0;
-  let ended = false;
-  while (length < bytes) {
-    const next = await iterator.next();
-    if (next.done) {
-      ended = true;
-      break;
-    }
-    taken.push(next.value);
-    length += next.value.length;
-  }
-  const head = taken.map((chunk) => (typeof chunk === 'string' ? chunk : chunk.toString('utf8'))).join('');
-  const rest = Readable.from(
-    (async function* () {
-      try {
-        yield* taken;
-        if (ended) return;
-        for (;;) {
-          const next = await iterator.next();
-          if (next.done) return;
-          yield next.value;
-        }
-      } finally {
-        // A consumer that stops early (a bad object, a shutdown) stops the bytes below too.
-        await iterator.return?.();
-      }
-    })(),
-    { objectMode: false },
-  );
-  return { head, ended, rest };
-}
 
 export const cloudtrailFormat = createCloudTrailFormat();

@@ -1,6 +1,9 @@
-import type { Format } from './types.js';
+import type { Format, ParsedItem } from './types.js';
 import { parseLines } from './lines-reader.js';
 import { nameFields, type FieldSpec } from './tokenize.js';
+import { peek } from './peek.js';
+import { isParquet, parquetRows, ParquetError } from './parquet-rows.js';
+import { ObjectDataError } from '../util/errors.js';
 
 /** The default (version 2) format, used when a file has no header line and the source names no fields. */
 export const VPCFLOW_DEFAULT_FIELDS = [
@@ -35,10 +38,16 @@ function specsOf(names: readonly string[]): FieldSpec[] {
 function vpcflow(configured: readonly string[] | undefined): Format {
   return {
     name: 'vpcflow',
-    parse(input, context) {
+    async *parse(input, context) {
+      const { headBytes, rest } = await peek(input, 4);
+      if (isParquet(headBytes)) {
+        yield* parquetFlows(rest, context.key);
+        return;
+      }
+      input = rest;
       let names: readonly string[] | undefined = configured;
       let specs: FieldSpec[] | undefined = configured ? specsOf(configured) : undefined;
-      return parseLines(input, context.maxRecordBytes, (line, number) => {
+      yield* parseLines(input, context.maxRecordBytes, (line, number) => {
         if (line.trim() === '') return undefined;
         const values = line.trim().split(/\s+/);
         const isHeader = values.every((value) => FIELD_NAME.test(value)) && values.some((value) => HEADER_HINTS.has(value));
@@ -64,6 +73,29 @@ function vpcflow(configured: readonly string[] | undefined): Format {
       });
     },
   };
+}
+
+/**
+ * Flow logs delivered as Parquet: the columns are the fields (named with `_`, as AWS names them
+ * in Parquet), typed as in the text format, so an event is the same whichever way it came.
+ */
+async function* parquetFlows(input: Parameters<Format['parse']>[0], key: string): AsyncIterable<ParsedItem> {
+  try {
+    for await (const rows of parquetRows(input, key)) {
+      for (const row of rows) {
+        const event: Record<string, unknown> = {};
+        for (const [column, value] of Object.entries(row)) {
+          const name = column.replaceAll('-', '_');
+          const numeric = NUMERIC_FIELDS.has(name.replaceAll('_', '-'));
+          event[name] = value === undefined || value === '-' ? null : numeric && typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+        }
+        yield { event, time: typeof event.start === 'number' ? new Date(event.start * 1000).toISOString() : undefined };
+      }
+    }
+  } catch (error) {
+    if (error instanceof ParquetError) throw new ObjectDataError(error.message, { cause: error, context: { key } });
+    throw error;
+  }
 }
 
 export const vpcflowFormat: Format = vpcflow(undefined);

@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { freshTrailBucket, type Harness } from '../helpers/harness.js';
 import { putObjects } from '../helpers/s3.js';
 import { testSource } from '../helpers/source.js';
@@ -93,5 +94,34 @@ describe('AWS log shapes, end to end through moto', () => {
     expect(delivered.map((line) => [line.log_group, line.log_stream])).to.deep.equal(Array.from({ length: 4 }, () => ['/aws/vpc/flowlogs', 'eni-1235b8ca123456789-all']));
     expect(delivered[0]!.event).to.include({ srcaddr: '78.24.182.42', dstport: 22, action: 'ACCEPT' });
     expect(delivered[0]!.time).to.equal('2014-12-14T04:06:50.000Z');
+  });
+
+  it('vpcflow: a Parquet flow log (AWS\'s columns and types, several row groups) is delivered row by row like the text format', async () => {
+    const rows = 25;
+    const columnData = [
+      { name: 'version', type: 'INT32' as const, data: Array.from({ length: rows }, () => 2) },
+      { name: 'account_id', type: 'STRING' as const, data: Array.from({ length: rows }, () => '123456789010') },
+      { name: 'interface_id', type: 'STRING' as const, data: Array.from({ length: rows }, () => 'eni-1235b8ca123456789') },
+      { name: 'srcaddr', type: 'STRING' as const, data: Array.from({ length: rows }, (_, index) => `10.0.1.${index}`) },
+      { name: 'dstaddr', type: 'STRING' as const, data: Array.from({ length: rows }, () => '203.0.113.12') },
+      { name: 'srcport', type: 'INT32' as const, data: Array.from({ length: rows }, (_, index) => 40000 + index) },
+      { name: 'dstport', type: 'INT32' as const, data: Array.from({ length: rows }, () => 443) },
+      { name: 'protocol', type: 'INT32' as const, data: Array.from({ length: rows }, () => 6) },
+      { name: 'packets', type: 'INT64' as const, data: Array.from({ length: rows }, () => 10n) },
+      { name: 'bytes', type: 'INT64' as const, data: Array.from({ length: rows }, () => 840n) },
+      { name: 'start', type: 'INT64' as const, data: Array.from({ length: rows }, (_, index) => BigInt(1795428000 + index)) },
+      { name: 'end', type: 'INT64' as const, data: Array.from({ length: rows }, (_, index) => BigInt(1795428060 + index)) },
+      { name: 'action', type: 'STRING' as const, data: Array.from({ length: rows }, () => 'ACCEPT') },
+      { name: 'log_status', type: 'STRING' as const, data: Array.from({ length: rows }, () => 'OK') },
+    ];
+    const body = Buffer.from(parquetWriteBuffer({ columnData, rowGroupSize: 10 }));
+    const key = 'AWSLogs/123456789010/vpcflowlogs/us-east-1/2026/11/23/123456789010_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20261123T1000Z_a1b2c3d4.log.parquet';
+    await putObjects('trail-bucket', [{ key, body }]);
+    const result = await h.poll(testSource({ prefix: 'AWSLogs/123456789010/vpcflowlogs/', format: 'vpcflow' }));
+    expect(result).to.include({ status: 'ok', objectsDone: 1, events: rows, badLines: 0 });
+    const delivered = h.sink.events() as unknown as { time: string; event: Record<string, unknown> }[];
+    expect(delivered.map((line) => line.event['srcport'])).to.deep.equal(Array.from({ length: rows }, (_, index) => 40000 + index));
+    expect(delivered[0]!.event).to.include({ packets: 10, bytes: 840, start: 1795428000, action: 'ACCEPT' });
+    expect(delivered[0]!.time).to.equal('2026-11-23T10:00:00.000Z');
   });
 });

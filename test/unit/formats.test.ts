@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { ObjectDataError } from '../../src/util/errors.js';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { gzipSync, gunzipSync } from 'node:zlib';
@@ -195,3 +197,59 @@ describe('formats', () => {
 function gunzipFixture(name: string): string {
   return gunzipSync(fixture(name)).toString('utf8');
 }
+
+describe('vpcflow: Parquet flow logs (the columns and types AWS documents), read row group by row group', () => {
+  /** A Parquet flow log as AWS writes one: its documented columns with their Parquet types. */
+  function parquetFlowLog(rows: number, codec: 'SNAPPY' | 'GZIP'): Buffer {
+    const at = (index: number) => 1795428000 + index * 60;
+    const columnData = [
+      { name: 'version', type: 'INT32' as const, data: Array.from({ length: rows }, () => 5) },
+      { name: 'account_id', type: 'STRING' as const, data: Array.from({ length: rows }, () => '123456789010') },
+      { name: 'interface_id', type: 'STRING' as const, data: Array.from({ length: rows }, (_, index) => `eni-${String(index).padStart(17, '0')}`) },
+      { name: 'srcaddr', type: 'STRING' as const, data: Array.from({ length: rows }, (_, index) => `10.0.${index % 250}.5`) },
+      { name: 'dstaddr', type: 'STRING' as const, data: Array.from({ length: rows }, () => '203.0.113.12') },
+      { name: 'srcport', type: 'INT32' as const, data: Array.from({ length: rows }, (_, index) => 49000 + index) },
+      { name: 'dstport', type: 'INT32' as const, data: Array.from({ length: rows }, () => 443) },
+      { name: 'protocol', type: 'INT32' as const, data: Array.from({ length: rows }, () => 6) },
+      { name: 'packets', type: 'INT64' as const, data: Array.from({ length: rows }, (_, index) => BigInt(20 + index)) },
+      { name: 'bytes', type: 'INT64' as const, data: Array.from({ length: rows }, (_, index) => BigInt(4249 + index)) },
+      { name: 'start', type: 'INT64' as const, data: Array.from({ length: rows }, (_, index) => BigInt(at(index))) },
+      { name: 'end', type: 'INT64' as const, data: Array.from({ length: rows }, (_, index) => BigInt(at(index) + 60)) },
+      { name: 'action', type: 'STRING' as const, data: Array.from({ length: rows }, (_, index) => (index % 3 === 0 ? 'REJECT' : 'ACCEPT')) },
+      { name: 'log_status', type: 'STRING' as const, data: Array.from({ length: rows }, () => 'OK') },
+      { name: 'vpc_id', type: 'STRING' as const, data: Array.from({ length: rows }, () => 'vpc-abcdefab012345678') },
+      { name: 'tcp_flags', type: 'INT32' as const, data: Array.from({ length: rows }, (_, index) => (index % 2 === 0 ? 2 : null)) },
+      { name: 'flow_direction', type: 'STRING' as const, data: Array.from({ length: rows }, () => 'egress') },
+    ];
+    const compressors = { GZIP: (input: Uint8Array) => new Uint8Array(gzipSync(input)) };
+    return Buffer.from(parquetWriteBuffer({ columnData, codec, compressors, rowGroupSize: 7 }));
+  }
+
+  it('every row of every row group is an event, typed and named as in the text format, whatever its compression', async () => {
+    for (const codec of ['SNAPPY', 'GZIP'] as const) {
+      const items = await parse(vpcflowFormat, parquetFlowLog(20, codec));
+      expect(bad(items), codec).to.deep.equal([]);
+      const read = events(items);
+      expect(read, codec).to.have.length(20);
+      expect(read[0]!.event).to.deep.equal({
+        version: 5, account_id: '123456789010', interface_id: 'eni-00000000000000000', srcaddr: '10.0.0.5', dstaddr: '203.0.113.12', srcport: 49000, dstport: 443,
+        protocol: 6, packets: 20, bytes: 4249, start: 1795428000, end: 1795428060, action: 'REJECT', log_status: 'OK', vpc_id: 'vpc-abcdefab012345678', tcp_flags: 2, flow_direction: 'egress',
+      });
+      expect(read[0]!.time).to.equal('2026-11-23T10:00:00.000Z');
+      expect(read[1]!.event).to.include({ tcp_flags: null, action: 'ACCEPT' });
+      expect(read[19]!.event).to.include({ srcport: 49019, start: 1795428000 + 19 * 60 });
+    }
+  });
+
+  it('a file that begins like Parquet but is not whole is the object\'s fault, named', async () => {
+    const whole = parquetFlowLog(5, 'SNAPPY');
+    let failure: Error | undefined;
+    try {
+      await parse(vpcflowFormat, whole.subarray(0, whole.length - 30));
+    } catch (error) {
+      failure = error as Error;
+    }
+    expect(failure).to.be.instanceOf(ObjectDataError);
+    expect(failure!.message).to.match(/^test-key: not a readable Parquet file \(/);
+  });
+});
