@@ -28,11 +28,6 @@ export class RequestCounts {
     else this.counts.set(key, { sourceId, operation, day, count: 1 });
   }
 
-  /** The counts not stored yet, kept here (for a scrape between two stores). */
-  pending(): RequestCount[] {
-    return [...this.counts.values()].map((count) => ({ ...count }));
-  }
-
   /** The counts so far, forgotten here: the caller stores them. */
   drain(): RequestCount[] {
     const drained = [...this.counts.values()];

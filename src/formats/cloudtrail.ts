@@ -89,7 +89,7 @@ function lineItems(line: string, number: number): ParsedItem | ParsedItem[] | un
   }
   if (!isCloudTrailRecord(object)) return { bad: { line: number, reason: 'not a CloudTrail record (no eventVersion, eventTime or eventName)' } };
   // The line is the record as written: delivered as it is, not serialised again.
-  return cloudTrailItem(object, line.includes('\n') ? undefined : line.trim());
+  return cloudTrailItem(object, line.trim());
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);

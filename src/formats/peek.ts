@@ -28,8 +28,9 @@ export async function peek(input: Readable, bytes: number): Promise<{ head: stri
           yield next.value;
         }
       } finally {
-        // A consumer that stops early (a bad object, a shutdown) stops the bytes below too.
-        await iterator.return?.();
+        // A consumer that stops early (a bad object, a failed output, a shutdown) stops the bytes
+        // below too; without waiting for them, so that its error reaches the object at once.
+        if (!ended) void Promise.resolve(iterator.return?.()).catch(() => {});
       }
     })(),
     { objectMode: false },

@@ -54,7 +54,7 @@ export interface SourceRunner {
 function failedResult(source: LoadedSource, error: unknown, log: Logger): PollResult {
   // A bug or a broken state file in one source must not stop the others.
   const known = error instanceof S3PullError;
-  emit(log, 'poll_failed', { source: source.id, error: errorMessage(error), crashed: !known });
+  emit(log, 'poll_broke_off', { source: source.id, error: errorMessage(error), crashed: !known });
   return {
     ...emptyPollResult(source.id, 'failed'),
     ...(error instanceof StateError && error.code === 'STATE_REPLACED' ? { fatal: error.message } : {}),

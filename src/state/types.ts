@@ -98,8 +98,6 @@ export interface SourceStateStore {
   addRequests(counts: { sourceId: string; day: string; operation: string; count: number }[]): void;
   /** The source's requests from `fromDay` (YYYY-MM-DD, UTC) on: day → operation → count. */
   requestsSince(sourceId: string, fromDay: string): Record<string, Record<string, number>>;
-  /** Every request stored for the source, per operation, all days together. */
-  requestTotals(sourceId: string): Record<string, number>;
 }
 
 /** The markers: one settled key per partition of a prefix source. */

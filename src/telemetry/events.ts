@@ -85,7 +85,9 @@ export interface EventFields {
   key_unmatched: { key: string };
   partitions_found: { partitions: string[] };
   marker_reset_applied: { reset: string };
-  poll_failed: { error: string; source?: string; crashed?: boolean };
+  poll_failed: { error: string };
+  /** A poll that threw instead of ending (poll_finished never came): counted as a failed poll. */
+  poll_broke_off: { source: string; error: string; crashed: boolean };
   output_failed: { error: string; code?: string; receiving?: boolean };
   state_unusable: { error: string; after_poll?: boolean; queue?: boolean };
   history_pruned: { rows: number };
@@ -203,7 +205,13 @@ export const EVENTS: { [N in EventName]: EventSpec<EventFields[N]> } = {
     record: (metrics, fields, source) => metrics.inc('s3pull_partitions_found_total', { source }, fields.partitions.length),
   },
   marker_reset_applied: { level: 'info', message: 'marker reset applied' },
-  poll_failed: { level: 'error', message: (fields) => (fields.crashed ? 'poll crashed' : 'poll failed'), quiet: ['crashed'] },
+  poll_failed: { level: 'error', message: 'poll failed' },
+  poll_broke_off: {
+    level: 'error',
+    message: (fields) => (fields.crashed ? 'poll crashed' : 'poll failed'),
+    quiet: ['crashed'],
+    record: (metrics, _fields, source) => metrics.inc('s3pull_polls_total', { source, status: 'failed' }),
+  },
   output_failed: {
     level: 'error',
     message: (fields) => (fields.receiving ? 'output failed: receiving paused, messages in flight kept and extended, nothing deleted' : 'output failed: source paused, marker kept'),

@@ -79,6 +79,11 @@ describe('telemetry events', () => {
       'set s3pull_output_up {"output":"syslog tcp://siem:514"} 0',
       'inc s3pull_output_retries_total {"output":"syslog tcp://siem:514"} 1',
     ]);
+    // A poll that broke off (it threw, so poll_finished never came) still counts as a failed poll.
+    calls.length = 0;
+    emit(keepingLogger(lines, 'info'), 'poll_broke_off', { source: 'flow', error: 'boom', crashed: true });
+    expect(calls).to.deep.equal(['inc s3pull_polls_total {"source":"flow","status":"failed"} 1']);
+    expect(lines.at(-1)).to.deep.include({ level: 'error', message: 'poll crashed' });
   });
 
   it('without a recorder events only log; listeners see every event', () => {

@@ -157,11 +157,6 @@ export class SqliteSourceStateStore implements SourceStateStore {
     return byDay;
   }
 
-  requestTotals(sourceId: string): Record<string, number> {
-    const rows = this.conn.statement('SELECT operation, sum(count) AS count FROM requests WHERE source_id = ? GROUP BY operation').all(sourceId) as { operation: string; count: number }[];
-    return Object.fromEntries(rows.map((row) => [row.operation, row.count]));
-  }
-
   recordNextPoll(sourceId: string, nextMs: number | null): void {
     this.conn.run(() => this.conn.statement('UPDATE sources SET next_poll_ms = ? WHERE source_id = ?').run(nextMs, sourceId));
   }
