@@ -1,6 +1,4 @@
 import { PassThrough, Readable, Transform, type Duplex } from 'node:stream';
-import { Decompress } from 'fzstd';
-import unbzip2 from 'unbzip2-stream';
 import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { ObjectDataError } from '../util/errors.js';
@@ -76,7 +74,7 @@ export async function decode(body: Readable, key: string, tally?: DecodeTally): 
         },
       })
     : new PassThrough({ highWaterMark: GUNZIP_CHUNK });
-  const stage = decompressor(compression);
+  const stage = await decompressor(compression);
   // The error is named here, where it is known to be the decompressor's (a pipeline would hand
   // the bare library error on); a broken download reaches the same handler and passes as it is.
   stage.on('error', (error) => out.destroy(downloadFailed ? error : decodeError(error, key, compression)));
@@ -86,22 +84,23 @@ export async function decode(body: Readable, key: string, tally?: DecodeTally): 
   return asUtf8(out);
 }
 
-function decompressor(compression: string | undefined): Duplex {
+/** zstd and bzip2 are rare: their libraries are loaded at their first object, not by every process and parse thread. */
+async function decompressor(compression: string | undefined): Promise<Duplex> {
   switch (compression) {
     case 'gzip':
       // Node's gunzip reads every member of a multi-member file (gzip files joined with cat).
       return createGunzip({ chunkSize: GUNZIP_CHUNK });
     case 'zstd':
-      return zstdStream();
+      return zstdStream((await import('fzstd')).Decompress);
     case 'bzip2':
-      return unbzip2() as unknown as Duplex;
+      return (await import('unbzip2-stream')).default() as unknown as Duplex;
     default:
       return new PassThrough({ highWaterMark: GUNZIP_CHUNK });
   }
 }
 
 /** fzstd's streaming decompressor as a Transform: memory is its window, not the object. */
-function zstdStream(): Transform {
+function zstdStream(Decompress: typeof import('fzstd').Decompress): Transform {
   let pending: Transform | undefined;
   const decompress = new Decompress((data) => {
     if (data.length > 0) pending!.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));

@@ -10,8 +10,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
 
 /** A Parquet file begins (and ends) with these four bytes. */
 export const PARQUET_MAGIC = Buffer.from('PAR1');
@@ -22,6 +20,8 @@ export function isParquet(head: Buffer): boolean {
 
 /** Each row as an object of its columns (64-bit integers as numbers), one row group at a time. */
 export async function* parquetRows(input: Readable, key: string): AsyncGenerator<Record<string, unknown>[]> {
+  // Loaded at the first Parquet object, not by every process and parse thread.
+  const [{ asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects }, { compressors }] = await Promise.all([import('hyparquet'), import('hyparquet-compressors')]);
   const dir = await mkdtemp(path.join(tmpdir(), 's3pull-parquet-'));
   try {
     const file = path.join(dir, 'object.parquet');
