@@ -4,12 +4,8 @@
  * index at the end of the file, so the object is first written to a temporary file (disk, not
  * memory, holds it), which is removed when the rows have been read or the read stops.
  */
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
+import { spoolToFile } from '../util/spool.js';
 
 /** A Parquet file begins (and ends) with these four bytes. */
 export const PARQUET_MAGIC = Buffer.from('PAR1');
@@ -22,11 +18,9 @@ export function isParquet(head: Buffer): boolean {
 export async function* parquetRows(input: Readable, key: string): AsyncGenerator<Record<string, unknown>[]> {
   // Loaded at the first Parquet object, not by every process and parse thread.
   const [{ asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects }, { compressors }] = await Promise.all([import('hyparquet'), import('hyparquet-compressors')]);
-  const dir = await mkdtemp(path.join(tmpdir(), 's3pull-parquet-'));
+  const spooled = await spoolToFile(input, 'object.parquet');
   try {
-    const file = path.join(dir, 'object.parquet');
-    await pipeline(input, createWriteStream(file));
-    const buffer = await asyncBufferFromFile(file);
+    const buffer = await asyncBufferFromFile(spooled.file);
     let metadata;
     try {
       metadata = await parquetMetadataAsync(buffer);
@@ -47,7 +41,7 @@ export async function* parquetRows(input: Readable, key: string): AsyncGenerator
       rowStart = rowEnd;
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await spooled.dispose();
   }
 }
 

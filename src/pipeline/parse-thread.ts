@@ -4,7 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { Readable } from 'node:stream';
-import { decode } from '../formats/decode.js';
+import { parseObject as readEvents } from '../formats/parse-object.js';
 import { formatFor } from '../formats/index.js';
 import { EnvelopeWriter } from './envelope.js';
 import { prepareBatches, type PreparedBatch } from './batches.js';
@@ -65,8 +65,7 @@ export default async function parseObject(task: { port: MessagePort; job: ParseJ
   try {
     const format = formatFor(job.format);
     const tally = { decodedBytes: 0 };
-    const decoded = await decode(bytes, job.envelope.key, tally);
-    const items = format.parse(decoded, { key: job.envelope.key, maxRecordBytes: job.maxRecordBytes });
+    const items = readEvents(format, bytes, { key: job.envelope.key, maxRecordBytes: job.maxRecordBytes }, tally);
     const batches = prepareBatches(items, new EnvelopeWriter(job.envelope), {
       resumeFrom: job.resumeFrom,
       samplesWanted: job.samplesWanted,

@@ -4,7 +4,7 @@
  */
 import type { ObjectInfo, S3Getter } from '../aws/types.js';
 import type { Format } from '../formats/types.js';
-import { decode } from '../formats/decode.js';
+import { parseObject } from '../formats/parse-object.js';
 import { EnvelopeWriter } from './envelope.js';
 
 export interface Preview {
@@ -27,7 +27,7 @@ export async function previewObject(
     const writer = new EnvelopeWriter({ ...envelope, source: envelope.source(object.key), key: object.key, etag: fetched.etag || object.etag, fallbackTime: object.lastModified.toISOString() });
     const preview: Preview = { events: 0, badLines: 0 };
     let position = 0;
-    for await (const item of format.parse(await decode(fetched.body, object.key), { key: object.key })) {
+    for await (const item of parseObject(format, fetched.body, { key: object.key })) {
       if ('bad' in item) {
         preview.badLines += 1;
         preview.firstBad ??= item.bad;

@@ -12,7 +12,7 @@ import type { TokenBucket } from '../throttle/token-bucket.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
-import { decode } from '../formats/decode.js';
+import { parseObject } from '../formats/parse-object.js';
 import { EnvelopeWriter, type EnvelopeContext } from './envelope.js';
 import { prepareBatches, type PreparedBatch } from './batches.js';
 import type { Deduplicator } from './dedup.js';
@@ -116,7 +116,7 @@ export async function pullObject(context: PullContext, object: ObjectRef): Promi
     const tally = { decodedBytes: 0 };
     const batches = context.parseThreads
       ? context.parseThreads.batches({ format: context.formatConfig, envelope, ...options, dedup: dedup !== undefined, maxRecordBytes: context.maxRecordBytes }, body, context.signal, tally)
-      : prepareBatches(context.format.parse(await decode(body, object.key, tally), { key: object.key, maxRecordBytes: context.maxRecordBytes }), new EnvelopeWriter(envelope), {
+      : prepareBatches(parseObject(context.format, body, { key: object.key, maxRecordBytes: context.maxRecordBytes }, tally), new EnvelopeWriter(envelope), {
           ...options,
           dedupKeyOf: dedup ? context.format.dedupKey : undefined,
         });

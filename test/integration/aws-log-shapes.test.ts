@@ -85,6 +85,20 @@ describe('AWS log shapes, end to end through moto', () => {
     expect([...byKey.values()]).to.deep.equal([rest.length, rest.length, rest.length]);
   });
 
+  it('zip: an archive of flow log files is delivered entry by entry, in the archive\'s order, each event with its entry name', async () => {
+    const binary = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
+    const records = (name: string) => fixture(name).trim().split('\n').length - 1;
+    // Named .gz, as exports are misnamed: the first bytes decide.
+    await putObjects('trail-bucket', [{ key: 'exports/2026/11/23/flows.log.gz', body: binary('compression/flows.zip') }]);
+    const result = await h.poll(testSource({ prefix: 'exports/', format: 'vpcflow' }));
+    const first = records('vpcflow/accept-reject-traffic.log');
+    const second = records('vpcflow/tcp-flag-sequence.log');
+    expect(result).to.include({ status: 'ok', objectsDone: 1, objectsFailed: 0, badLines: 0, events: first + second });
+    const delivered = h.sink.events() as unknown as { zip_entry: string; key: string }[];
+    expect(delivered.map((line) => line.zip_entry)).to.deep.equal([...Array(first).fill('accept-reject-traffic.log'), ...Array(second).fill('more/tcp-flag-sequence.log.gz')]);
+    expect(new Set(delivered.map((line) => line.key))).to.deep.equal(new Set(['exports/2026/11/23/flows.log.gz']));
+  });
+
   it('envelope: cloudwatch_logs: flow logs that a CloudWatch Logs subscription sent through Firehose are delivered with their log group and stream', async () => {
     const key = 'cwl/2026/11/23/10/flowlogs-to-s3-1-2026-11-23-10-00-00-0b1c.gz';
     await putObjects('trail-bucket', [{ key, body: gzipSync(fixture('cloudwatch/vpcflow-subscription.json')) }]);

@@ -10,7 +10,7 @@ import { sourceSchema } from '../../src/config/schema.js';
 import { formatConfigOf } from '../../src/formats/index.js';
 import { linesFormat } from '../../src/formats/lines.js';
 import { jsonlinesFormat } from '../../src/formats/jsonlines.js';
-import { decode } from '../../src/formats/decode.js';
+import { parseObject } from '../../src/formats/parse-object.js';
 import type { Format, ParsedItem } from '../../src/formats/types.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
@@ -19,9 +19,8 @@ async function parse(format: Format, bytes: Buffer | string, chunk = 64 * 1024):
   const buffer = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
   const chunks: Buffer[] = [];
   for (let offset = 0; offset < buffer.length; offset += chunk) chunks.push(buffer.subarray(offset, offset + chunk));
-  const decoded = await decode(Readable.from(chunks), 'test-key');
   const items: ParsedItem[] = [];
-  for await (const item of format.parse(decoded, { key: 'test-key' })) items.push(item);
+  for await (const item of parseObject(format, Readable.from(chunks), { key: 'test-key' })) items.push(item);
   return items;
 }
 

@@ -4,13 +4,14 @@
  * objects given up half-way that leave the thread free for the next.
  */
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { ParseThreads, parseThreadCount } from '../../src/pipeline/parse-threads.js';
 import { prepareBatches, type PreparedBatch } from '../../src/pipeline/batches.js';
 import type { ParseJob } from '../../src/pipeline/parse-messages.js';
 import { EnvelopeWriter } from '../../src/pipeline/envelope.js';
-import { decode } from '../../src/formats/decode.js';
+import { parseObject } from '../../src/formats/parse-object.js';
 import { formatFor } from '../../src/formats/index.js';
 import { ndjsonOf } from '../../src/sinks/ndjson.js';
 import { ObjectDataError, ParseThreadError, isAbortError } from '../../src/util/errors.js';
@@ -48,7 +49,7 @@ type Plain = ReturnType<typeof plain>;
 async function inProcess(bytes: Buffer, parseJob: ParseJob): Promise<Plain[]> {
   const format = formatFor(parseJob.format);
   const batches: Plain[] = [];
-  const items = format.parse(await decode(bodyOf(bytes), KEY), { key: KEY });
+  const items = parseObject(format, bodyOf(bytes), { key: KEY });
   for await (const batch of prepareBatches(items, new EnvelopeWriter(parseJob.envelope), { ...parseJob, dedupKeyOf: parseJob.dedup ? format.dedupKey : undefined })) batches.push(plain(batch));
   return batches;
 }
@@ -82,6 +83,15 @@ describe('parse threads', () => {
     expect(got).to.deep.equal(await inProcess(bytes, flows));
     expect(got[0]!.badLines).to.equal(0);
     expect(JSON.parse(got[0]!.records[0]!.line).event).to.deep.equal({ version: 3, vpc_id: 'vpc-1', srcaddr: '10.0.0.1', dstaddr: '10.0.0.2', start: 1795428000 });
+  });
+
+  it('read a zip archive entry by entry in the thread, as the main thread does, each event naming its entry', async () => {
+    const bytes = readFileSync(new URL('../fixtures/compression/flows.zip', import.meta.url));
+    const flows = job({ format: { format: 'vpcflow' }, envelope: { ...job().envelope, format: 'vpcflow' } });
+    const got = await inThread(threads, bytes, flows);
+    expect(got).to.deep.equal(await inProcess(bytes, flows));
+    const entries = got.flatMap((batch) => batch.records.map((record) => (JSON.parse(record.line) as { zip_entry: string }).zip_entry));
+    expect(new Set(entries)).to.deep.equal(new Set(['accept-reject-traffic.log', 'more/tcp-flag-sequence.log.gz']));
   });
 
   it('resume after the delivered position and hand over the dedup keys', async () => {
