@@ -44,6 +44,9 @@ export const sourceSchema = z
         ctx.addIssue({ code: 'custom', path: [option], message: `is for format ${formats.join(' or ')}, not ${source.format}` });
       }
     }
+    if (source.format === 'cloudfront_realtime' && source.cloudfront_realtime === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['cloudfront_realtime'], message: 'format cloudfront_realtime needs cloudfront_realtime.fields: the real-time log configuration\'s fields, in its order (its files have no header)' });
+    }
     if (source.identifier !== undefined) {
       if (source.identifier_pattern === undefined) {
         ctx.addIssue({ code: 'custom', path: ['identifier'], message: 'needs identifier_pattern, whose named groups it uses' });

@@ -10,6 +10,7 @@ import { nlbFormat } from './nlb.js';
 import { albConnectionFormat } from './alb-connection.js';
 import { s3accessFormat } from './s3access.js';
 import { w3cFormat } from './w3c.js';
+import { cloudfrontRealtimeFormat } from './cloudfront-realtime.js';
 import { networkfirewallFormat } from './networkfirewall.js';
 import { wafFormat } from './waf.js';
 import { guarddutyFormat } from './guardduty.js';
@@ -19,14 +20,14 @@ import { csvFormat } from './csv.js';
 import { jsonFormat } from './json.js';
 import { cloudWatchEnvelope } from './cloudwatch-envelope.js';
 
-export type FormatConfig = Pick<FormatOptions, 'format' | 'records_path' | 'time_field' | 'csv' | 'vpcflow' | 'envelope'>;
+export type FormatConfig = Pick<FormatOptions, 'format' | 'records_path' | 'time_field' | 'csv' | 'vpcflow' | 'cloudfront_realtime' | 'envelope'>;
 
 /** Just the format's options of a source: what a parse thread is given (never the credentials). */
 export function formatConfigOf(source: FormatConfig): FormatConfig {
-  return { format: source.format, records_path: source.records_path, time_field: source.time_field, csv: source.csv, vpcflow: source.vpcflow, envelope: source.envelope };
+  return { format: source.format, records_path: source.records_path, time_field: source.time_field, csv: source.csv, vpcflow: source.vpcflow, cloudfront_realtime: source.cloudfront_realtime, envelope: source.envelope };
 }
 
-/** The format a source reads, with its options (records_path, time_field, csv, vpcflow), inside its envelope if any. */
+/** The format a source reads, with its options (records_path, time_field, csv, vpcflow, cloudfront_realtime), inside its envelope if any. */
 export function formatFor(source: FormatConfig): Format {
   const format = bareFormatFor(source);
   return source.envelope === 'cloudwatch_logs' ? cloudWatchEnvelope(format) : format;
@@ -54,6 +55,9 @@ function bareFormatFor(source: FormatConfig): Format {
       return s3accessFormat;
     case 'w3c':
       return w3cFormat;
+    case 'cloudfront_realtime':
+      // The source schema requires the fields for this format.
+      return cloudfrontRealtimeFormat(source.cloudfront_realtime?.fields ?? []);
     case 'networkfirewall':
       return networkfirewallFormat;
     case 'waf':

@@ -4,7 +4,7 @@ import { MINUTE_MS, byteSize, duration } from '../util/schema-parts.js';
 
 export const FORMAT_NAMES = [
   'cloudtrail', 'vpcflow', 'lines', 'jsonlines', 'alb', 'alb_connection', 'nlb', 'elb', 's3access', 'w3c', 'networkfirewall', 'waf',
-  'guardduty', 'config', 'route53resolver', 'csv', 'json',
+  'guardduty', 'config', 'route53resolver', 'csv', 'json', 'cloudfront_realtime',
 ] as const;
 
 /** Formats that read the options below; any other format with them is a mistake worth naming. */
@@ -13,6 +13,7 @@ export const FORMAT_OPTIONS: Record<string, readonly string[]> = {
   time_field: ['json', 'csv', 'jsonlines'],
   csv: ['csv'],
   vpcflow: ['vpcflow'],
+  cloudfront_realtime: ['cloudfront_realtime'],
   dedup: ['cloudtrail'],
 };
 
@@ -49,6 +50,31 @@ const flowFieldsSchema = z
 
 const vpcflowOptionsSchema = z.strictObject({ fields: flowFieldsSchema.optional() });
 
+const REALTIME_FIELD = /^[a-z][a-z0-9-]*(\(ms\))?$/;
+
+/**
+ * The real-time log configuration's fields, in its order (`aws cloudfront get-realtime-log-config`
+ * lists them), as a list or one string: the files have no header naming them.
+ */
+const realtimeFieldsSchema = z
+  .union([z.string(), z.array(z.string()).min(1)])
+  .transform((given, ctx) => {
+    const names = (Array.isArray(given) ? given : given.split(/[\s,]+/)).map((name) => name.trim()).filter((name) => name !== '');
+    const wrong = names.find((name) => !REALTIME_FIELD.test(name));
+    if (names.length === 0 || wrong !== undefined) {
+      ctx.addIssue({ code: 'custom', message: wrong === undefined ? 'names no field' : `"${wrong}" is not a CloudFront real-time log field name (such as c-ip or timestamp)` });
+      return z.NEVER;
+    }
+    const repeated = names.find((name, index) => names.indexOf(name) !== index);
+    if (repeated !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `names ${repeated} twice` });
+      return z.NEVER;
+    }
+    return names;
+  });
+
+const realtimeOptionsSchema = z.strictObject({ fields: realtimeFieldsSchema });
+
 /** `true` (24 h window) or `{ window: 2D }`. */
 const dedupSchema = z.union([
   z.boolean().transform((on) => (on ? { window: 86_400_000 } : undefined)),
@@ -61,6 +87,7 @@ export const formatShape = {
   time_field: dottedPath.optional(),
   csv: csvOptionsSchema.optional(),
   vpcflow: vpcflowOptionsSchema.optional(),
+  cloudfront_realtime: realtimeOptionsSchema.optional(),
   /**
    * `cloudwatch_logs`: the objects hold what a CloudWatch Logs subscription sent to Firehose; each
    * log event's message is read by the format.

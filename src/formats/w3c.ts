@@ -10,14 +10,14 @@ export function w3cFieldName(field: string): string {
 }
 
 /** The fields CloudFront writes URL-encoded in its standard logs. */
-const CLOUDFRONT_ENCODED = new Set(['cs_user_agent', 'cs_referer', 'cs_uri_query', 'cs_cookie', 'cs_uri_stem']);
+export const CLOUDFRONT_ENCODED = new Set(['cs_user_agent', 'cs_referer', 'cs_uri_query', 'cs_cookie', 'cs_uri_stem']);
 
 /**
  * A CloudFront value, decoded once. Where the decoded text could be read two ways (it still holds
  * a `%`, as a doubly-encoded value does, or control characters) the value as written is kept
  * beside it as `<field>_raw`; where it is not valid percent-encoding, it stays as written.
  */
-function decodeCloudFront(event: Record<string, unknown>, name: string, value: string): void {
+export function decodeCloudFront(event: Record<string, unknown>, name: string, value: string): void {
   if (!value.includes('%')) {
     event[name] = value;
     return;

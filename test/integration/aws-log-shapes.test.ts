@@ -99,6 +99,17 @@ describe('AWS log shapes, end to end through moto', () => {
     expect(new Set(delivered.map((line) => line.key))).to.deep.equal(new Set(['exports/2026/11/23/flows.log.gz']));
   });
 
+  it('cloudfront_realtime: real-time log records that Firehose delivered are named by the configured fields', async () => {
+    const fields = fixture('cloudfront/realtime-all-fields.fields').trim();
+    const key = 'realtime/edge-logs/2026/11/23/10/edge-logs-stream-1-2026-11-23-10-00-00-5f1e2d3c.gz';
+    await putObjects('trail-bucket', [{ key, body: gzipSync(fixture('cloudfront/realtime-all-fields.log')) }]);
+    const result = await h.poll(testSource({ prefix: 'realtime/', format: 'cloudfront_realtime', cloudfront_realtime: { fields: fields.split(' ') } }));
+    expect(result).to.include({ status: 'ok', objectsDone: 1, events: 3, badLines: 0 });
+    const delivered = h.sink.events() as unknown as { time: string; event: Record<string, unknown> }[];
+    expect(delivered.map((line) => line.time)).to.deep.equal(['2026-11-23T10:00:00.123Z', '2026-11-23T10:00:01.456Z', '2026-11-23T10:00:02.789Z']);
+    expect(delivered[1]!.event).to.include({ c_ip: '2001:db8::1', sc_status: 404, cs_uri_stem: '/missing.png', x_edge_location: 'FRA56-P3', asn: 3320 });
+  });
+
   it('envelope: cloudwatch_logs: flow logs that a CloudWatch Logs subscription sent through Firehose are delivered with their log group and stream', async () => {
     const key = 'cwl/2026/11/23/10/flowlogs-to-s3-1-2026-11-23-10-00-00-0b1c.gz';
     await putObjects('trail-bucket', [{ key, body: gzipSync(fixture('cloudwatch/vpcflow-subscription.json')) }]);

@@ -7,7 +7,7 @@ import { gzipSync, gunzipSync } from 'node:zlib';
 import { cloudtrailFormat } from '../../src/formats/cloudtrail.js';
 import { vpcflowFormat, vpcflowWithFields } from '../../src/formats/vpcflow.js';
 import { sourceSchema } from '../../src/config/schema.js';
-import { formatConfigOf } from '../../src/formats/index.js';
+import { formatConfigOf, formatFor } from '../../src/formats/index.js';
 import { linesFormat } from '../../src/formats/lines.js';
 import { jsonlinesFormat } from '../../src/formats/jsonlines.js';
 import { parseObject } from '../../src/formats/parse-object.js';
@@ -250,5 +250,61 @@ describe('vpcflow: Parquet flow logs (the columns and types AWS documents), read
     }
     expect(failure).to.be.instanceOf(ObjectDataError);
     expect(failure!.message).to.match(/^test-key: not a readable Parquet file \(/);
+  });
+});
+
+describe('cloudfront_realtime: CloudFront real-time logs as Firehose writes them (tab-separated, the configured fields)', () => {
+  const allFields = fixture('cloudfront/realtime-all-fields.fields').toString('utf8').trim();
+  const sourceWith = (extra: Record<string, unknown>) => sourceSchema.safeParse({ id: 'cf', bucket: 'cf-bucket', region: 'us-east-1', format: 'cloudfront_realtime', ...extra });
+  const formatOf = (fields: string | string[]) => formatFor(sourceWith({ cloudfront_realtime: { fields } }).data!);
+
+  it('names every value by the configured fields, types counts and times as numbers, and takes the time from timestamp', async () => {
+    const items = await parse(formatOf(allFields), fixture('cloudfront/realtime-all-fields.log'));
+    expect(bad(items)).to.deep.equal([]);
+    const all = events(items);
+    expect(all).to.have.length(3);
+    expect(Object.keys(all[0]!.event)).to.include.members(allFields.split(' ').map((name) => name.replaceAll('-', '_')));
+    expect(all[0]!.event).to.include({
+      timestamp: 1795428000.123, c_ip: '192.0.2.100', time_to_first_byte: 0.002, sc_status: 200, sc_bytes: 1045, cs_method: 'GET', cs_uri_stem: '/index.html',
+      x_edge_location: 'SEA19-C1', time_taken: 0.002, c_port: 52813, c_country: 'US', cs_headers_count: 2, origin_fbl: 0.001, asn: 16509, cs_cookie: null, sc_range_start: null,
+    });
+    expect(all[0]!.time).to.equal('2026-11-23T10:00:00.123Z');
+    expect(all[2]!.event).to.include({ sc_status: 206, sc_range_start: 0, sc_range_end: 1048575, x_forwarded_for: '203.0.113.9', origin_fbl: 0.04 });
+    expect(all[1]!.event).to.include({ c_ip: '2001:db8::1', c_ip_version: 'IPv6', origin_fbl: null });
+  });
+
+  it('decodes the fields CloudFront writes URL-encoded: user agent, query string, and the viewer\'s headers', async () => {
+    const [first, , third] = events(await parse(formatOf(allFields), fixture('cloudfront/realtime-all-fields.log')));
+    expect(first!.event['cs_user_agent']).to.equal('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36');
+    expect(first!.event['cs_uri_query']).to.equal('q=s3pull test&lang=en');
+    expect(first!.event['cs_headers']).to.equal('host:www.example.com\nuser-agent:Mozilla/5.0\n');
+    expect(first!.event['cs_header_names']).to.equal('host\nuser-agent\n');
+    expect(third!.event['cs_user_agent']).to.equal('AppleCoreMedia/1.0.0.21F79 (iPhone; U; CPU OS 17_5 like Mac OS X; en_us)');
+  });
+
+  it('reads a configuration of a few fields, given as a list, and timestamp(ms) as the time', async () => {
+    const format = formatOf(['timestamp(ms)', 'c-ip', 'sc-status', 'cs-uri-stem']);
+    const [item] = events(await parse(format, '1795428000123\t192.0.2.1\t301\t/old\n'));
+    expect(item!.event).to.deep.equal({ timestamp_ms: 1795428000123, c_ip: '192.0.2.1', sc_status: 301, cs_uri_stem: '/old' });
+    expect(item!.time).to.equal('2026-11-23T10:00:00.123Z');
+  });
+
+  it('a line whose value count differs from the fields, a standard-log header, or a timestamp that is not epoch seconds is a bad line that says so', async () => {
+    const format = formatOf('timestamp c-ip sc-status');
+    const items = await parse(format, '#Version: 1.0\n1795428000.1\t192.0.2.1\n1795428000.1\t192.0.2.1\t200\nyesterday\t192.0.2.1\t200\n');
+    expect(events(items)).to.have.length(1);
+    expect(bad(items).map((item) => [item.bad.line, item.bad.reason])).to.deep.equal([
+      [1, 'a CloudFront standard log header; real-time logs have none (a standard log is read with format w3c)'],
+      [2, "2 tab-separated values where cloudfront_realtime.fields names 3 (the fields must be the real-time log configuration's, in its order)"],
+      [4, 'timestamp yesterday is not epoch seconds (such as 1795428000.123)'],
+    ]);
+  });
+
+  it('the fields are required, each a field name, none twice, and only this format reads them', () => {
+    expect(sourceWith({ cloudfront_realtime: { fields: allFields } }).success).to.equal(true);
+    expect(JSON.stringify(sourceWith({}).error?.issues)).to.contain('format cloudfront_realtime needs cloudfront_realtime.fields');
+    expect(JSON.stringify(sourceWith({ cloudfront_realtime: { fields: 'timestamp C IP' } }).error?.issues)).to.contain('\\"C\\" is not a CloudFront real-time log field name');
+    expect(JSON.stringify(sourceWith({ cloudfront_realtime: { fields: ['c-ip', 'c-ip'] } }).error?.issues)).to.contain('names c-ip twice');
+    expect(sourceWith({ format: 'w3c', cloudfront_realtime: { fields: ['c-ip'] } }).success).to.equal(false);
   });
 });
