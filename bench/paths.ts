@@ -24,10 +24,10 @@ export function workDir(name: string): string {
 
 /**
  * The node arguments that run another benchmark script (`run-s3pull`) the way this one runs;
- * s3pull's own runs get the V8 flags that bin/s3pull starts the service with.
+ * s3pull's own runs (run-s3pull, run-format) get the V8 flags that bin/s3pull starts the service with.
  */
 export function script(name: string): string[] {
-  const flags = name === 'run-s3pull' ? shippedNodeFlags() : [];
+  const flags = name === 'run-s3pull' || name === 'run-format' ? shippedNodeFlags() : [];
   return compiled ? [...flags, path.join(here, `${name}.js`)] : [...flags, '--import', 'tsx', path.join(here, `${name}.ts`)];
 }
 

@@ -80,14 +80,25 @@ function vpcflow(configured: readonly string[] | undefined): Format {
  * in Parquet), typed as in the text format, so an event is the same whichever way it came.
  */
 async function* parquetFlows(input: Parameters<Format['parse']>[0], key: string): AsyncIterable<ParsedItem> {
+  // Each column's event name and type, worked out once, not for every row.
+  const naming = new Map<string, { name: string; numeric: boolean }>();
+  const namingOf = (column: string) => {
+    let found = naming.get(column);
+    if (!found) {
+      const name = column.replaceAll('-', '_');
+      found = { name, numeric: NUMERIC_FIELDS.has(name.replaceAll('_', '-')) };
+      naming.set(column, found);
+    }
+    return found;
+  };
   try {
     for await (const rows of parquetRows(input, key)) {
       for (const row of rows) {
         const event: Record<string, unknown> = {};
-        for (const [column, value] of Object.entries(row)) {
-          const name = column.replaceAll('-', '_');
-          const numeric = NUMERIC_FIELDS.has(name.replaceAll('_', '-'));
-          event[name] = value === undefined || value === '-' ? null : numeric && typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+        for (const column in row) {
+          const value = row[column];
+          const { name, numeric } = namingOf(column);
+          event[name] = value === undefined || value === null || value === '-' ? null : numeric && typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
         }
         yield { event, time: typeof event.start === 'number' ? new Date(event.start * 1000).toISOString() : undefined };
       }
