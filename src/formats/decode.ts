@@ -1,4 +1,5 @@
 import { PassThrough, Readable, Transform, type Duplex } from 'node:stream';
+import type { Hash } from 'node:crypto';
 import { crc32, createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { ObjectDataError } from '../util/errors.js';
@@ -29,6 +30,13 @@ export function compressionOf(head: Buffer): string | undefined {
 /** Where decode counts the bytes it handed on (for the metrics: bytes read, decoded). */
 export interface DecodeTally {
   decodedBytes: number;
+  /**
+   * The SHA-256 of the decompressed bytes (before a byte-order mark is dropped), as it streams:
+   * what a CloudTrail digest records of each log file, so it costs no second read.
+   */
+  hash?: Hash | undefined;
+  /** The hash in hex, where a parse thread hashed in the caller's place. */
+  sha256?: string | undefined;
 }
 
 /** One text to parse: the object's bytes, or, for a zip archive, one entry's (named). */
@@ -111,6 +119,7 @@ async function decodeOpened(opened: OpenedBody, key: string, tally: DecodeTally 
         highWaterMark: GUNZIP_CHUNK,
         transform(chunk: Buffer, _encoding, done) {
           tally.decodedBytes += chunk.length;
+          tally.hash?.update(chunk);
           done(null, chunk);
         },
       })

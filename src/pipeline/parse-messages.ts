@@ -16,6 +16,8 @@ export interface ParseJob {
   samplesWanted: number;
   /** Whether the source dedups: the thread then hands over each record's identity. */
   dedup: boolean;
+  /** Whether the thread hashes the decompressed bytes (SHA-256, for CloudTrail digests). */
+  hash?: boolean | undefined;
   maxRecordBytes?: number | undefined;
 }
 
@@ -54,5 +56,5 @@ export type FromThread =
   /** The thread wants the next piece of the object's bytes. */
   | { type: 'more' }
   | BatchMessage
-  | { type: 'done'; decodedBytes: number }
+  | { type: 'done'; decodedBytes: number; sha256?: string | undefined }
   | { type: 'error'; error: ErrorDescription };

@@ -4,6 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
 import { parseObject as readEvents } from '../formats/parse-object.js';
 import { formatFor } from '../formats/index.js';
 import { EnvelopeWriter } from './envelope.js';
@@ -64,7 +65,7 @@ export default async function parseObject(task: { port: MessagePort; job: ParseJ
     });
   try {
     const format = formatFor(job.format);
-    const tally = { decodedBytes: 0 };
+    const tally = { decodedBytes: 0, hash: job.hash ? createHash('sha256') : undefined };
     const items = readEvents(format, bytes, { key: job.envelope.key, maxRecordBytes: job.maxRecordBytes }, tally);
     const batches = prepareBatches(items, new EnvelopeWriter(job.envelope), {
       resumeFrom: job.resumeFrom,
@@ -80,7 +81,7 @@ export default async function parseObject(task: { port: MessagePort; job: ParseJ
       port.postMessage(message satisfies FromThread, [message.ndjson.buffer as ArrayBuffer]);
       batch.release();
     }
-    if (!aborted) send({ type: 'done', decodedBytes: tally.decodedBytes });
+    if (!aborted) send({ type: 'done', decodedBytes: tally.decodedBytes, sha256: tally.hash?.digest('hex') });
   } catch (error) {
     if (!aborted) send({ type: 'error', error: describe(error) });
   } finally {

@@ -62,7 +62,10 @@ export class ParseThreads {
         } else if (message.type === 'error') throw errorOf(message.error);
         else {
           finished = true;
-          if (tally) tally.decodedBytes += message.decodedBytes;
+          if (tally) {
+            tally.decodedBytes += message.decodedBytes;
+            tally.sha256 = message.sha256;
+          }
           return;
         }
       }

@@ -12,7 +12,9 @@ import type { TokenBucket } from '../throttle/token-bucket.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
+import { createHash } from 'node:crypto';
 import { parseObject } from '../formats/parse-object.js';
+import type { DecodeTally } from '../formats/decode.js';
 import { EnvelopeWriter, type EnvelopeContext } from './envelope.js';
 import { prepareBatches, type PreparedBatch } from './batches.js';
 import type { Deduplicator } from './dedup.js';
@@ -46,6 +48,8 @@ export interface PullContext {
   dedup?: Deduplicator | undefined;
   /** Parse threads (`parse_threads`); without them the object is parsed on this thread. */
   parseThreads?: ParseThreads | undefined;
+  /** Record the SHA-256 of each object's decompressed bytes in the ledger (CloudTrail digests compare it). */
+  hashObjects?: boolean | undefined;
 }
 
 export interface PullOutcome {
@@ -54,6 +58,8 @@ export interface PullOutcome {
   duplicates: number;
   /** The object's bytes after gunzip, as this attempt read them (all of it, also when resuming). */
   decodedBytes: number;
+  /** SHA-256 (hex) of those bytes, where the source hashes its objects. */
+  sha256?: string | undefined;
 }
 
 export async function pullObject(context: PullContext, object: ObjectRef): Promise<PullOutcome> {
@@ -113,18 +119,20 @@ export async function pullObject(context: PullContext, object: ObjectRef): Promi
       fallbackTime: object.lastModified.toISOString(),
     };
     const options = { resumeFrom, samplesWanted: Math.max(0, BAD_LINES_LOGGED - row.badLines) };
-    const tally = { decodedBytes: 0 };
+    const tally: DecodeTally = { decodedBytes: 0, hash: context.hashObjects ? createHash('sha256') : undefined };
     const batches = context.parseThreads
-      ? context.parseThreads.batches({ format: context.formatConfig, envelope, ...options, dedup: dedup !== undefined, maxRecordBytes: context.maxRecordBytes }, body, context.signal, tally)
+      ? context.parseThreads.batches({ format: context.formatConfig, envelope, ...options, dedup: dedup !== undefined, maxRecordBytes: context.maxRecordBytes, hash: context.hashObjects }, body, context.signal, tally)
       : prepareBatches(parseObject(context.format, body, { key: object.key, maxRecordBytes: context.maxRecordBytes }, tally), new EnvelopeWriter(envelope), {
           ...options,
           dedupKeyOf: dedup ? context.format.dedupKey : undefined,
         });
     for await (const batch of batches) await deliver(batch);
-    checkpoint.complete(object, { events, badLines, duplicates });
+    // A resumed attempt decodes the object from its first byte too: the hash is of all of it.
+    const sha256 = tally.sha256 ?? tally.hash?.digest('hex');
+    checkpoint.complete(object, { events, badLines, duplicates, sha256 });
     if (badLines > BAD_LINES_LOGGED) emit(log, 'bad_lines_skipped', { count: badLines });
     if (duplicates > 0) emit(log, 'repeats_dropped', { count: duplicates });
-    return { events, badLines, duplicates, decodedBytes: tally.decodedBytes };
+    return { events, badLines, duplicates, decodedBytes: tally.decodedBytes, sha256 };
   } catch (error) {
     // Keys of a batch that was not committed were not delivered: a retry may deliver them.
     dedup?.release(batchKeys);

@@ -123,4 +123,9 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (source_id, day, operation)
   );
   `,
+  // 9: the SHA-256 of each object's decompressed bytes, where the source hashes them (CloudTrail
+  // digests record it for every log file).
+  `
+  ALTER TABLE objects ADD COLUMN sha256 TEXT;
+  `,
 ];

@@ -18,6 +18,8 @@ export interface LedgerRow {
   attempts: number;
   lastError: string | null;
   nextAttemptMs: number | null;
+  /** SHA-256 (hex) of the decompressed bytes delivered, where the source hashes its objects. */
+  sha256: string | null;
 }
 
 export type ResetRequest = { mode: 'beginning' } | { mode: 'since'; sinceMs: number } | { mode: 'after'; key: string };
@@ -59,6 +61,8 @@ export interface ObjectProgress {
   duplicates: number;
   /** Dedup keys of the events just delivered, remembered from `nowMs` on. */
   dedupKeys?: string[];
+  /** At completion: SHA-256 (hex) of the object's decompressed bytes, where the source hashes them. */
+  sha256?: string | undefined;
 }
 
 export interface PartitionRow {

@@ -3,7 +3,9 @@
  * memory, a memory sink, a fake clock) and a real SQLite state file: the logic, without S3.
  */
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { ParseThreads } from '../../src/pipeline/parse-threads.js';
 import path from 'node:path';
 import { FakeBucket } from '../helpers/fake-bucket.js';
 import { MemorySink } from '../helpers/memory-sink.js';
@@ -104,6 +106,39 @@ describe('the poll and the object path, with fakes', () => {
     // The retry read the whole object again (gzip cannot start in the middle): all its bytes.
     expect(outcome.decodedBytes).to.equal(gunzipSync(bucket.objects.get(objectKey)!.body).length);
     expect(sink.eventIds()).to.deep.equal(Array.from({ length: 1200 }, (_, index) => `x-${index}`));
+  });
+
+  it('pullObject with hashObjects records the SHA-256 of all the decompressed bytes, also after a resume and through a parse thread', async () => {
+    const objectKey = key('2026/11/23', '20261123T1000Z', 'hashed');
+    // A UTF-8 byte-order mark is part of what CloudTrail hashed, though no format sees it.
+    const body = gzipSync(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), gunzipSync(trail('h', 1200))]));
+    bucket.put(objectKey, body);
+    const expected = createHash('sha256').update(gunzipSync(body)).digest('hex');
+    const info = { bucket: 'fake-bucket', key: objectKey, etag: bucket.objects.get(objectKey)!.etag, size: 1, lastModified: new Date() };
+    const clock = new ShiftedClock();
+    const context = {
+      sourceId: 'trail', formatConfig: { format: 'cloudtrail' as const }, format: cloudtrailFormat,
+      getter: singleBucketGetter(bucket), sink, checkpoint: new LedgerCheckpoint(store, 'trail', () => PREFIX, 5, clock),
+      throttle: new TokenBucket(0, clock), clock, log: silentLogger, signal: new AbortController().signal, hashObjects: true,
+    };
+    store.openSource('trail', 'scope', null, Date.now());
+    sink.failAfterWrites = 1;
+    await pullObject(context, info).catch(() => undefined);
+    expect(store.ledger('trail', 'fake-bucket', [objectKey]).get(objectKey)).to.include({ status: 'in_progress', sha256: null });
+    sink.failAfterWrites = Infinity;
+    expect((await pullObject(context, info)).sha256).to.equal(expected);
+    expect(store.ledger('trail', 'fake-bucket', [objectKey]).get(objectKey)).to.include({ status: 'done', sha256: expected });
+    const threads = new ParseThreads(1);
+    try {
+      store.forgetObject('trail', info);
+      expect((await pullObject({ ...context, parseThreads: threads }, info)).sha256).to.equal(expected);
+      expect(store.ledger('trail', 'fake-bucket', [objectKey]).get(objectKey)?.sha256).to.equal(expected);
+    } finally {
+      await threads.close();
+    }
+    // Without hashObjects nothing is hashed.
+    store.forgetObject('trail', info);
+    expect((await pullObject({ ...context, hashObjects: false }, info)).sha256).to.equal(undefined);
   });
 
   it('pollSource skips and counts a record or line over max_record_bytes, naming it, and delivers the rest', async () => {

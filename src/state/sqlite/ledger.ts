@@ -21,6 +21,7 @@ interface ObjectRecord {
   attempts: number;
   last_error: string | null;
   next_attempt_ms: number | null;
+  sha256: string | null;
 }
 
 function toLedgerRow(record: ObjectRecord): LedgerRow {
@@ -38,6 +39,7 @@ function toLedgerRow(record: ObjectRecord): LedgerRow {
     attempts: record.attempts,
     lastError: record.last_error,
     nextAttemptMs: record.next_attempt_ms,
+    sha256: record.sha256,
   };
 }
 
@@ -135,9 +137,9 @@ export class SqliteLedgerStore implements LedgerStore {
       const before = this.#record(sourceId, object);
       this.conn
         .statement(
-          "UPDATE objects SET status = 'done', events = ?, bad_lines = ?, duplicates = ?, last_error = NULL, next_attempt_ms = NULL, updated_ms = ? WHERE source_id = ? AND bucket = ? AND key = ?",
+          "UPDATE objects SET status = 'done', events = ?, bad_lines = ?, duplicates = ?, last_error = NULL, next_attempt_ms = NULL, sha256 = ?, updated_ms = ? WHERE source_id = ? AND bucket = ? AND key = ?",
         )
-        .run(progress.events, progress.badLines, progress.duplicates, nowMs, sourceId, object.bucket, object.key);
+        .run(progress.events, progress.badLines, progress.duplicates, progress.sha256 ?? null, nowMs, sourceId, object.bucket, object.key);
       rememberDedupKeys(this.conn, sourceId, progress.dedupKeys, nowMs);
       bumpCounters(this.conn, sourceId, { done: 1, ...progressDelta(before, progress) });
       if (before && before.partition !== '') {
