@@ -178,7 +178,7 @@ export function createS3Bucket(options: S3BucketOptions): S3Bucket {
           new GetObjectCommand({ Bucket: options.bucket, Key: key, ...(etag ? { IfMatch: `"${etag}"` } : {}), ...(versionId ? { VersionId: versionId } : {}) }),
           { abortSignal: signal },
         );
-        return { body: response.Body as Readable, etag: unquote(response.ETag ?? ''), size: response.ContentLength ?? 0 };
+        return { body: response.Body as Readable, etag: unquote(response.ETag ?? ''), size: response.ContentLength ?? 0, metadata: response.Metadata };
       } catch (error) {
         throw classifyS3Error(error, 'get', { bucket: options.bucket, key, via, region: options.region });
       }

@@ -43,6 +43,8 @@ export interface FetchedObject {
   body: Readable;
   etag: string;
   size: number;
+  /** The object's user metadata (`x-amz-meta-*`, names without the prefix, lower-cased). */
+  metadata?: Record<string, string> | undefined;
 }
 
 /** Opens one object of this bucket as a byte stream. */

@@ -55,7 +55,8 @@ export function parseDigest(text: string, key: string): DigestFile {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
-    throw new DigestFormatError(`${key}: not a CloudTrail digest: ${field || 'the document'}: ${issue.message}`);
+    const message = issue.code === 'invalid_type' && /received undefined$/.test(issue.message) ? 'is missing' : issue.message;
+    throw new DigestFormatError(`${key}: not a CloudTrail digest: ${field || 'the document'}: ${message}`);
   }
   return parsed.data;
 }

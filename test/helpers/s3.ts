@@ -19,14 +19,14 @@ export async function createBucket(bucket: string): Promise<void> {
   s3.destroy();
 }
 
-export async function putObjects(bucket: string, objects: { key: string; body: Buffer | string }[], concurrency = 16): Promise<void> {
+export async function putObjects(bucket: string, objects: { key: string; body: Buffer | string; metadata?: Record<string, string> }[], concurrency = 16): Promise<void> {
   const s3 = testS3();
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < objects.length) {
         const object = objects[next++]!;
-        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: object.key, Body: typeof object.body === 'string' ? Buffer.from(object.body) : object.body }));
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: object.key, Body: typeof object.body === 'string' ? Buffer.from(object.body) : object.body, ...(object.metadata ? { Metadata: object.metadata } : {}) }));
       }
     }),
   );
