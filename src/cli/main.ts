@@ -11,6 +11,7 @@ import { registerMarker } from './marker.js';
 import { registerFailed } from './failed.js';
 import { registerCerts } from './certs.js';
 import { registerTest } from './test.js';
+import { registerVerify } from './verify.js';
 import { ExitCode } from './context.js';
 import { redact } from '../log/logger.js';
 import { S3PullError, errorMessage } from '../util/errors.js';
@@ -47,6 +48,7 @@ registerMarker(program);
 registerFailed(program);
 registerCerts(program);
 registerTest(program);
+registerVerify(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -40,3 +40,20 @@ export function publicKeyFromText(text: string): KeyObject {
   if (trimmed.startsWith('-----BEGIN')) return createPublicKey(trimmed);
   return publicKeyFromDer(Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'));
 }
+
+/**
+ * Every key of a key file: PEM blocks, or base64 DER values one per line (blank lines and lines
+ * starting with # passed over). `where` names the file in the error.
+ */
+export function publicKeysFromFile(text: string, where: string): KeyObject[] {
+  const pem = text.match(/-----BEGIN [A-Z ]*PUBLIC KEY-----[\s\S]*?-----END [A-Z ]*PUBLIC KEY-----/g);
+  const pieces = pem ?? text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  if (pieces.length === 0) throw new Error(`${where}: holds no public key (PEM, or base64 DER one per line)`);
+  return pieces.map((piece, index) => {
+    try {
+      return publicKeyFromText(piece);
+    } catch (error) {
+      throw new Error(`${where}: key ${index + 1} is not an RSA public key (${(error as Error).message})`);
+    }
+  });
+}

@@ -32,16 +32,22 @@ export interface LedgerEntry {
   sha256: string | undefined;
 }
 
-export function checkSignature(read: ReadDigest, keyFor: (fingerprint: string) => KeyObject | undefined): Finding | undefined {
+/**
+ * `keysFor` gives the public keys that may have signed a digest of this fingerprint: the one
+ * ListPublicKeys names, or every key of a configured key file (a signature that verifies under
+ * a trusted key is what counts).
+ */
+export function checkSignature(read: ReadDigest, keysFor: (fingerprint: string) => readonly KeyObject[]): Finding | undefined {
   const fingerprint = read.digest.digestPublicKeyFingerprint;
   if (read.signature === undefined) return { kind: 'bad_signature', digest: read.key, reason: 'the object has no x-amz-meta-signature' };
   if (read.digest.digestS3Bucket !== read.bucket || read.digest.digestS3Object !== read.key) {
     // A digest copied to another place still verifies, but it does not speak for this place.
     return { kind: 'bad_signature', digest: read.key, reason: `it names itself ${read.digest.digestS3Bucket}/${read.digest.digestS3Object}` };
   }
-  const key = keyFor(fingerprint);
-  if (!key) return { kind: 'bad_signature', digest: read.key, reason: `no public key with fingerprint ${fingerprint}` };
-  return signatureHolds(read.digest, read.sha256, read.signature, key) ? undefined : { kind: 'bad_signature', digest: read.key, reason: `the signature does not verify with the public key ${fingerprint}` };
+  const keys = keysFor(fingerprint);
+  if (keys.length === 0) return { kind: 'bad_signature', digest: read.key, reason: `no public key with fingerprint ${fingerprint}` };
+  const signature = read.signature;
+  return keys.some((key) => signatureHolds(read.digest, read.sha256, signature, key)) ? undefined : { kind: 'bad_signature', digest: read.key, reason: `the signature does not verify with the public key ${fingerprint}` };
 }
 
 /**

@@ -15,6 +15,7 @@ export const FORMAT_OPTIONS: Record<string, readonly string[]> = {
   vpcflow: ['vpcflow'],
   cloudfront_realtime: ['cloudfront_realtime'],
   dedup: ['cloudtrail'],
+  cloudtrail: ['cloudtrail'],
 };
 
 const dottedPath = z.string().regex(/^([^.]+(\.[^.]+)*)?$/, 'must be property names joined by ".", such as data.items');
@@ -75,6 +76,17 @@ const realtimeFieldsSchema = z
 
 const realtimeOptionsSchema = z.strictObject({ fields: realtimeFieldsSchema });
 
+/**
+ * `cloudtrail.digests: verify`: each log file's SHA-256 is kept as it streams, and `s3pull verify`
+ * checks the trail's digest files against what was delivered. `public_key_file` holds CloudTrail's
+ * public keys (PEM, or the base64 `aws cloudtrail list-public-keys` prints), relative to the
+ * configuration directory.
+ */
+const cloudtrailOptionsSchema = z.strictObject({
+  digests: z.enum(['verify', 'off']).default('off'),
+  public_key_file: z.string().min(1).optional(),
+});
+
 /** `true` (24 h window) or `{ window: 2D }`. */
 const dedupSchema = z.union([
   z.boolean().transform((on) => (on ? { window: 86_400_000 } : undefined)),
@@ -94,6 +106,7 @@ export const formatShape = {
    */
   envelope: z.enum(['cloudwatch_logs']).optional(),
   dedup: dedupSchema.optional(),
+  cloudtrail: cloudtrailOptionsSchema.optional(),
   /**
    * A longer line or record is skipped and counted as bad, its bytes dropped as they stream by, so
    * that one huge record cannot take the collector's memory.

@@ -141,6 +141,7 @@ export async function pollSource(
           signal: pullSignal,
           dedup,
           maxRecordBytes: source.max_record_bytes,
+          hashObjects: source.cloudtrail?.digests === 'verify',
           parseThreads: deps.parseThreads,
           onEvents: (count) => {
             renewLease();

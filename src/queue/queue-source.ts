@@ -165,6 +165,7 @@ export class QueueSource {
             signal: pullSignal,
             dedup,
             maxRecordBytes: source.max_record_bytes,
+          hashObjects: source.cloudtrail?.digests === 'verify',
             parseThreads: this.deps.parseThreads,
             onEvents: (count) => {
               this.stats.events += count;

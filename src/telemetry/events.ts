@@ -95,6 +95,9 @@ export interface EventFields {
   partition_silent: { source: string; partition: string; newest_object: string; silent_for: string; expected_within: string };
   partition_delivering: { source: string; partition: string };
   silence_not_checked: { source: string; error: string };
+  // CloudTrail digests: security events, at their own severity
+  digest_finding: { source: string; finding: string; digest: string; key?: string | undefined; detail: string };
+  digests_verified: { source: string; digests: number; files_listed: number; files_delivered: number; problems: number };
   // the output
   output_unavailable: { output: string; error: string };
   output_still_unavailable: { output: string; error: string; retry_in_ms: number };
@@ -236,6 +239,8 @@ export const EVENTS: { [N in EventName]: EventSpec<EventFields[N]> } = {
   partition_silent: { level: 'warn', message: 'partition silent: nothing new delivered for longer than expect_objects_within' },
   partition_delivering: { level: 'info', message: 'partition delivering again' },
   silence_not_checked: { level: 'debug', message: 'silence not checked' },
+  digest_finding: { level: 'error', message: 'CloudTrail digest check failed' },
+  digests_verified: { level: 'info', message: 'CloudTrail digests verified' },
 
   output_unavailable: {
     level: 'warn',

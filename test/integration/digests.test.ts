@@ -57,7 +57,7 @@ describe('CloudTrail digests in S3', () => {
       const read = found.filter((item): item is ReadDigest => 'digest' in item);
       expect(read.map((item) => item.key)).to.deep.equal(digests.map((digest) => digest.key));
       const publicKey = publicKeyFromDer(key.der);
-      expect(read.map((item) => checkSignature(item, () => publicKey))).to.deep.equal(read.map(() => undefined));
+      expect(read.map((item) => checkSignature(item, () => [publicKey]))).to.deep.equal(read.map(() => undefined));
       expect(checkChains(read)).to.deep.equal([]);
       expect(found.filter((item) => !('digest' in item))).to.deep.equal([{ key: broken, reason: 'not a CloudTrail digest: digestStartTime: is missing' }]);
 

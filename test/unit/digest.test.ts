@@ -22,7 +22,7 @@ function chain(hours: number): WrittenDigest[] {
 }
 
 const read = (written: WrittenDigest, overrides: Partial<ReadDigest> = {}): ReadDigest => ({ bucket: BUCKET, key: written.key, digest: parseDigest(written.text, written.key), sha256: sha256Hex(written.text), signature: written.signature, ...overrides });
-const keys = (fingerprint: string) => (fingerprint === key.fingerprint ? publicKeyFromDer(key.der) : undefined);
+const keys = (fingerprint: string) => (fingerprint === key.fingerprint ? [publicKeyFromDer(key.der)] : []);
 
 describe('CloudTrail digests', () => {
   it('parseDigest reads the fields AWS documents, and names the field of a digest that is not one', () => {
@@ -61,7 +61,7 @@ describe('CloudTrail digests', () => {
   it('public keys are read as ListPublicKeys gives them (DER), as PEM, or as the base64 the CLI prints', () => {
     const [digest] = chain(1);
     for (const publicKey of [publicKeyFromDer(key.der), publicKeyFromText(key.publicKey.export({ format: 'pem', type: 'spki' }) as string), publicKeyFromText(key.der.toString('base64'))]) {
-      expect(checkSignature(read(digest!), () => publicKey)).to.equal(undefined);
+      expect(checkSignature(read(digest!), () => [publicKey])).to.equal(undefined);
     }
   });
 

@@ -1,0 +1,98 @@
+/**
+ * `s3pull verify` on moto (issue 14, item 1 in part): a trail's digests, written and signed as
+ * CloudTrail does, checked against what `once` delivered with cloudtrail.digests: verify.
+ */
+import { expect } from 'chai';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { runCli, sourceYaml, writeConfig } from '../helpers/cli.js';
+import { resetMoto } from '../helpers/moto.js';
+import { createBucket, putObjects, deleteObject, cloudTrailFile, trailKey } from '../helpers/s3.js';
+import { testKey, writeDigest, type WrittenDigest } from '../helpers/digests.js';
+
+const COLLECTOR = 'state: state.db\noutput: { type: file, path: events.ndjson }\nlog: { level: info }\n';
+const VERIFYING = 'cloudtrail: { digests: verify, public_key_file: cloudtrail-keys.txt }\n';
+const at = (hour: number) => new Date(Date.UTC(2026, 10, 23, hour, 0, 0));
+const key = testKey();
+
+function configWithKey(keyText: string): string {
+  const dir = writeConfig(COLLECTOR, { 'trail.yaml': sourceYaml(VERIFYING) });
+  writeFileSync(path.join(dir, 'cloudtrail-keys.txt'), keyText);
+  return dir;
+}
+
+const signedPut = (digest: WrittenDigest) => ({ key: digest.key, body: digest.body, metadata: { signature: digest.signature, 'signature-algorithm': 'SHA256withRSA' } });
+
+describe('s3pull verify', function () {
+  this.timeout(120_000);
+  beforeEach(async () => {
+    await resetMoto();
+    await createBucket('trail-bucket');
+  });
+
+  it('a complete hour verifies: every listed file delivered with the hash CloudTrail recorded, the digest signed (exit 0)', async () => {
+    const a = trailKey('2026/11/23', '20261123T1005Z', 'a');
+    const body = cloudTrailFile('a', 3);
+    const digest = writeDigest({ bucket: 'trail-bucket', start: at(10), end: at(11), key, logFiles: [{ bucket: 'trail-bucket', key: a, content: gunzipSync(body) }] });
+    await putObjects('trail-bucket', [{ key: a, body }, signedPut(digest)]);
+    const dir = configWithKey(`# CloudTrail's key, as list-public-keys prints it\n${key.der.toString('base64')}\n`);
+    expect((await runCli(['once', '--config', dir])).code).to.equal(0);
+    const result = await runCli(['verify', 'trail', '--since', '2026-11-23', '--config', dir]);
+    expect(result.stderr).to.not.contain('digest_finding');
+    expect(result.code, result.stdout + result.stderr).to.equal(0);
+    expect(result.stdout).to.match(/digests checked\s+1\n/).and.match(/log files listed\s+1\n/).and.match(/log files delivered\s+1\n/);
+    expect(result.stdout).to.contain('all listed log files were delivered as CloudTrail wrote them; the digests are chained and signed');
+  });
+
+  it('names a listed file never delivered, a file altered after CloudTrail wrote it, and a deleted digest (exit 1); another key fails every signature', async () => {
+    const a = trailKey('2026/11/23', '20261123T1005Z', 'a');
+    const b = trailKey('2026/11/23', '20261123T1105Z', 'b');
+    const never = trailKey('2026/11/23', '20261123T1110Z', 'never');
+    const original = cloudTrailFile('b', 2);
+    const digests: WrittenDigest[] = [];
+    digests.push(writeDigest({ bucket: 'trail-bucket', start: at(10), end: at(11), key, logFiles: [{ bucket: 'trail-bucket', key: a, content: gunzipSync(cloudTrailFile('a', 2)) }] }));
+    digests.push(writeDigest({ bucket: 'trail-bucket', start: at(11), end: at(12), key, previous: digests[0], logFiles: [{ bucket: 'trail-bucket', key: b, content: gunzipSync(original) }, { bucket: 'trail-bucket', key: never, content: '{"Records":[]}' }] }));
+    digests.push(writeDigest({ bucket: 'trail-bucket', start: at(12), end: at(13), key, previous: digests[1], logFiles: [] }));
+    // b is altered after CloudTrail hashed it: one record more.
+    const altered = gzipSync(gunzipSync(original).toString('utf8').replace(']}', ',{"eventID":"injected","eventTime":"2026-11-23T11:06:00Z"}]}'));
+    await putObjects('trail-bucket', [{ key: a, body: cloudTrailFile('a', 2) }, { key: b, body: altered }, ...digests.map(signedPut)]);
+    const dir = configWithKey(key.publicKey.export({ format: 'pem', type: 'spki' }) as string);
+    expect((await runCli(['once', '--config', dir])).code).to.equal(0);
+
+    const result = await runCli(['verify', 'trail', '--since', '2026-11-23', '--config', dir]);
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.match(/digests checked\s+3\n/).and.match(/log files listed\s+3\n/).and.match(/log files delivered\s+2\n/).and.match(/not delivered\s+1\n/).and.match(/hash mismatches\s+1\n/).and.match(/chain gaps\s+0\n/).and.match(/bad signatures\s+0\n/);
+    expect(result.stdout).to.contain(`not delivered: trail-bucket/${never}`);
+    expect(result.stdout).to.contain(`HASH MISMATCH: trail-bucket/${b}: delivered bytes have SHA-256`);
+    expect(result.stderr).to.contain('event=digest_finding').and.contain('CloudTrail digest check failed');
+
+    await deleteObject('trail-bucket', digests[1]!.key);
+    const gap = await runCli(['verify', 'trail', '--since', '2026-11-23', '--config', dir]);
+    expect(gap.code).to.equal(1);
+    expect(gap.stdout).to.match(/chain gaps\s+1\n/);
+    expect(gap.stdout).to.contain(`CHAIN GAP 2026-11-23T11:00:00Z – 2026-11-23T12:00:00Z: ${digests[2]!.key}: its previous digest trail-bucket/${digests[1]!.key} is missing`);
+
+    writeFileSync(path.join(dir, 'cloudtrail-keys.txt'), testKey().der.toString('base64'));
+    const forged = await runCli(['verify', 'trail', '--since', '2026-11-23', '--config', dir]);
+    expect(forged.code).to.equal(1);
+    expect(forged.stdout).to.match(/bad signatures\s+2\n/).and.contain('BAD SIGNATURE');
+  });
+
+  it('refuses a source that does not verify digests, a key file without a key, and a date that is not one (exit 2)', async () => {
+    const plain = writeConfig(COLLECTOR, { 'trail.yaml': sourceYaml() });
+    const notVerifying = await runCli(['verify', 'trail', '--config', plain]);
+    expect(notVerifying.code).to.equal(2);
+    expect(notVerifying.stderr).to.contain('s3pull verify: trail does not verify digests: it needs format: cloudtrail and cloudtrail.digests: verify');
+    const empty = configWithKey('# nothing here\n');
+    const noKey = await runCli(['verify', 'trail', '--config', empty]);
+    expect(noKey.code).to.equal(2);
+    expect(noKey.stderr).to.match(/cloudtrail\.public_key_file: .*cloudtrail-keys\.txt: holds no public key/);
+    const badDate = await runCli(['verify', 'trail', '--since', 'last tuesday', '--config', empty]);
+    expect(badDate.code).to.equal(2);
+    expect(badDate.stderr).to.contain('--since last tuesday is not a date');
+    const missingKeyFile = await runCli(['validate', '--config', writeConfig(COLLECTOR, { 'trail.yaml': sourceYaml('cloudtrail: { digests: verify }\n') })]);
+    expect(missingKeyFile.code).to.equal(2);
+    expect(missingKeyFile.stderr).to.contain('cloudtrail.public_key_file');
+  });
+});
