@@ -21,10 +21,10 @@ export function registerVerify(program: Command): void {
   program
     .command('verify')
     .argument('<source>', 'a CloudTrail source with cloudtrail.digests: verify')
-    .option('--since <date>', 'check the digests of hours that ended since this time (ISO 8601, such as 2026-11-20 or 2026-11-20T08:00Z)', '')
+    .option('--since <date>', 'check the digests of hours that ended since this time (ISO 8601, such as 2026-11-20 or 2026-11-20T08:00Z; default: 24 hours ago)')
     .option('--json', 'print the report as JSON')
     .description("check a CloudTrail source against the trail's digest files: every listed log file delivered, with the SHA-256 CloudTrail recorded; the digests chained and signed. Exit 1 on any problem")
-    .action(async (id: string, options: { since: string; json?: boolean }, command: Command) => {
+    .action(async (id: string, options: { since?: string; json?: boolean }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const config = loadConfigOrExplain(globals);
       const source = findSource(config, id);
@@ -33,7 +33,7 @@ export function registerVerify(program: Command): void {
         throw new ExitCode(2);
       }
       const now = Date.now();
-      const sinceMs = options.since === '' ? now - DAY_MS : Date.parse(options.since);
+      const sinceMs = options.since === undefined ? now - DAY_MS : Date.parse(options.since);
       if (Number.isNaN(sinceMs)) {
         process.stderr.write(`s3pull verify: --since ${options.since} is not a date (such as 2026-11-20 or 2026-11-20T08:00Z)\n`);
         throw new ExitCode(2);
