@@ -4,11 +4,10 @@
  */
 import { S3Client, ListObjectsV2Command, GetObjectCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Readable } from 'node:stream';
 import type { AuthConfig } from './options.js';
 import type { ProxyServerConfig } from '../net/options.js';
-import { agentsFor } from '../net/proxy.js';
+import { httpHandlerFor } from './http-handler.js';
 import type { ObjectInfo, S3Bucket } from './types.js';
 import { countingPlugin } from './request-counts.js';
 import { classifyS3Error } from './classify.js';
@@ -69,21 +68,7 @@ export function s3BucketOptionsFor(source: {
 
 export function createS3Bucket(options: S3BucketOptions): S3Bucket {
   const proxy = options.proxy ?? 'none';
-  const handlerFor = (target: URL) => {
-    const agents = agentsFor(proxy, target, options.ca);
-    const handler = new NodeHttpHandler({
-      httpAgent: agents.httpAgent,
-      httpsAgent: agents.httpsAgent,
-      connectionTimeout: Math.min(options.requestTimeoutMs, 10_000),
-      // Until the response's headers: the SDK only warns on its console unless told to throw.
-      requestTimeout: options.requestTimeoutMs,
-      throwOnRequestTimeout: true,
-      // The longest silence of the connection, the body included: a server that stops sending in
-      // the middle of an object would otherwise hold its pull (and the source) for ever.
-      socketTimeout: options.requestTimeoutMs,
-    });
-    return { agents, handler };
-  };
+  const handlerFor = (target: URL) => httpHandlerFor(proxy, target, options.ca, options.requestTimeoutMs);
   const home = options.region === 'auto' ? 'us-east-1' : options.region;
   const s3 = handlerFor(new URL(options.endpoint ?? `https://s3.${home}.amazonaws.com`));
   const stsHttp = handlerFor(new URL(options.auth.type === 'assume_role' && options.auth.sts_endpoint ? options.auth.sts_endpoint : `https://sts.${home}.amazonaws.com`));

@@ -7,6 +7,9 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultBucketFactory } from '../service/collector.js';
+import type { KeyObject } from 'node:crypto';
+import type { LoadedConfig, LoadedSource } from '../config/load.js';
+import { listPublicKeys } from '../aws/cloudtrail-keys.js';
 import { publicKeysFromFile } from '../digest/signature.js';
 import { hasProblems, verifySource, type VerifyReport } from '../digest/verify-source.js';
 import type { Finding } from '../digest/verify.js';
@@ -38,24 +41,19 @@ export function registerVerify(program: Command): void {
         process.stderr.write(`s3pull verify: --since ${options.since} is not a date (such as 2026-11-20 or 2026-11-20T08:00Z)\n`);
         throw new ExitCode(2);
       }
-      const keyFile = path.resolve(config.dir, source.cloudtrail.public_key_file!);
-      let keys;
-      try {
-        keys = publicKeysFromFile(readFileSync(keyFile, 'utf8'), keyFile);
-      } catch (error) {
-        process.stderr.write(`s3pull verify: cloudtrail.public_key_file: ${errorMessage(error)}\n`);
-        throw new ExitCode(2);
-      }
+      // A key file is part of the configuration: read (and refused) before anything else.
+      const fileKeys = keysFromFile(source, config);
       if (!existsSync(config.collector.state)) {
         process.stderr.write(`s3pull verify: ${id} has delivered nothing yet (no state file at ${config.collector.state})\n`);
         throw new ExitCode(1);
       }
+      const keysFor = fileKeys ?? (await listedKeys(source, config, sinceMs, now));
       const log = loggerFor(config, globals).child({ source: id });
       const store = openStore(config, true);
       const bucket = defaultBucketFactory(source, config.trust.ca);
       let report: VerifyReport;
       try {
-        report = await verifySource({ sourceId: id, store, bucket, keysFor: () => keys, sinceMs, untilMs: now, signal: new AbortController().signal });
+        report = await verifySource({ sourceId: id, store, bucket, keysFor, sinceMs, untilMs: now, signal: new AbortController().signal });
       } catch (error) {
         process.stderr.write(`s3pull verify: ${errorMessage(error)}\n`);
         throw new ExitCode(1);
@@ -71,6 +69,40 @@ export function registerVerify(program: Command): void {
       else process.stdout.write(summary(id, sinceMs, report));
       if (hasProblems(report)) throw new ExitCode(1);
     });
+}
+
+type KeysFor = (fingerprint: string) => readonly KeyObject[];
+
+/** The keys of `cloudtrail.public_key_file`, all of them candidates for every digest; undefined without one. */
+function keysFromFile(source: LoadedSource, config: LoadedConfig): KeysFor | undefined {
+  const file = source.cloudtrail?.public_key_file;
+  if (file === undefined) return undefined;
+  const keyFile = path.resolve(config.dir, file);
+  try {
+    const keys = publicKeysFromFile(readFileSync(keyFile, 'utf8'), keyFile);
+    return () => keys;
+  } catch (error) {
+    process.stderr.write(`s3pull verify: cloudtrail.public_key_file: ${errorMessage(error)}\n`);
+    throw new ExitCode(2);
+  }
+}
+
+/** The keys ListPublicKeys gives for the span, by fingerprint. */
+async function listedKeys(source: LoadedSource, config: LoadedConfig, sinceMs: number, untilMs: number): Promise<KeysFor> {
+  const options = source.cloudtrail!;
+  try {
+    // A digest of the first hour may be signed with a key that was retired since: a day's margin.
+    const keys = await listPublicKeys(
+      { region: source.region, endpoint: options.endpoint, auth: source.auth, proxy: source.proxy, ca: config.trust.ca, requestTimeoutMs: source.request_timeout, sourceId: source.id },
+      sinceMs - DAY_MS,
+      untilMs,
+      new AbortController().signal,
+    );
+    return (fingerprint) => keys.get(fingerprint.toLowerCase()) ?? [];
+  } catch (error) {
+    process.stderr.write(`s3pull verify: cloudtrail:ListPublicKeys failed (${errorMessage(error)}): allow it to the source's credentials, or give the keys in cloudtrail.public_key_file\n`);
+    throw new ExitCode(1);
+  }
 }
 
 function count(report: VerifyReport, kind: Finding['kind']): number {

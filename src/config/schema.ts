@@ -44,9 +44,6 @@ export const sourceSchema = z
         ctx.addIssue({ code: 'custom', path: [option], message: `is for format ${formats.join(' or ')}, not ${source.format}` });
       }
     }
-    if (source.cloudtrail?.digests === 'verify' && source.cloudtrail.public_key_file === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['cloudtrail', 'public_key_file'], message: "is needed with digests: verify: CloudTrail's public keys (`aws cloudtrail list-public-keys`), PEM or base64 one per line" });
-    }
     if (source.format === 'cloudfront_realtime' && source.cloudfront_realtime === undefined) {
       ctx.addIssue({ code: 'custom', path: ['cloudfront_realtime'], message: 'format cloudfront_realtime needs cloudfront_realtime.fields: the real-time log configuration\'s fields, in its order (its files have no header)' });
     }

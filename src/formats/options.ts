@@ -78,13 +78,15 @@ const realtimeOptionsSchema = z.strictObject({ fields: realtimeFieldsSchema });
 
 /**
  * `cloudtrail.digests: verify`: each log file's SHA-256 is kept as it streams, and `s3pull verify`
- * checks the trail's digest files against what was delivered. `public_key_file` holds CloudTrail's
- * public keys (PEM, or the base64 `aws cloudtrail list-public-keys` prints), relative to the
- * configuration directory.
+ * checks the trail's digest files against what was delivered. CloudTrail's public keys come from
+ * `cloudtrail:ListPublicKeys` (at `endpoint`, where it is not the region's own), or, for hosts
+ * without that permission, from `public_key_file` (PEM, or the base64 `aws cloudtrail
+ * list-public-keys` prints), relative to the configuration directory.
  */
 const cloudtrailOptionsSchema = z.strictObject({
   digests: z.enum(['verify', 'off']).default('off'),
   public_key_file: z.string().min(1).optional(),
+  endpoint: z.url({ error: 'must be a URL such as https://vpce-0123-abcd.cloudtrail.us-east-1.vpce.amazonaws.com' }).optional(),
 });
 
 /** `true` (24 h window) or `{ window: 2D }`. */

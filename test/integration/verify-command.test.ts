@@ -10,6 +10,7 @@ import { runCli, sourceYaml, writeConfig } from '../helpers/cli.js';
 import { resetMoto } from '../helpers/moto.js';
 import { createBucket, putObjects, deleteObject, cloudTrailFile, trailKey } from '../helpers/s3.js';
 import { testKey, writeDigest, type WrittenDigest } from '../helpers/digests.js';
+import { startCloudTrailStub } from '../helpers/cloudtrail-stub.js';
 
 const COLLECTOR = 'state: state.db\noutput: { type: file, path: events.ndjson }\nlog: { level: info }\n';
 const VERIFYING = 'cloudtrail: { digests: verify, public_key_file: cloudtrail-keys.txt }\n';
@@ -91,8 +92,33 @@ describe('s3pull verify', function () {
     const badDate = await runCli(['verify', 'trail', '--since', 'last tuesday', '--config', empty]);
     expect(badDate.code).to.equal(2);
     expect(badDate.stderr).to.contain('--since last tuesday is not a date');
-    const missingKeyFile = await runCli(['validate', '--config', writeConfig(COLLECTOR, { 'trail.yaml': sourceYaml('cloudtrail: { digests: verify }\n') })]);
-    expect(missingKeyFile.code).to.equal(2);
-    expect(missingKeyFile.stderr).to.contain('cloudtrail.public_key_file');
+    const badEndpoint = await runCli(['validate', '--config', writeConfig(COLLECTOR, { 'trail.yaml': sourceYaml('cloudtrail: { digests: verify, endpoint: not a url }\n') })]);
+    expect(badEndpoint.code).to.equal(2);
+    expect(badEndpoint.stderr).to.contain('cloudtrail.endpoint');
+  });
+
+  it('without a key file, takes the public keys from cloudtrail:ListPublicKeys (signed, over the span and a day before), and says what to do when it is refused', async () => {
+    const stub = await startCloudTrailStub([testKey(), key]);
+    try {
+      const a = trailKey('2026/11/23', '20261123T1005Z', 'a');
+      const body = cloudTrailFile('a', 1);
+      const digest = writeDigest({ bucket: 'trail-bucket', start: at(10), end: at(11), key, logFiles: [{ bucket: 'trail-bucket', key: a, content: gunzipSync(body) }] });
+      await putObjects('trail-bucket', [{ key: a, body }, signedPut(digest)]);
+      const dir = writeConfig(COLLECTOR, { 'trail.yaml': sourceYaml(`cloudtrail: { digests: verify, endpoint: '${stub.url}' }\n`) });
+      expect((await runCli(['once', '--config', dir])).code).to.equal(0);
+      const result = await runCli(['verify', 'trail', '--since', '2026-11-23', '--config', dir]);
+      expect(result.code, result.stdout + result.stderr).to.equal(0);
+      expect(stub.requests).to.have.length(1);
+      expect(stub.requests[0]!.target).to.equal('CloudTrail_20131101.ListPublicKeys');
+      expect(stub.requests[0]!.authorization).to.contain('Credential=AKIATESTKEY/');
+      expect(stub.requests[0]!.body['StartTime']).to.equal(Date.parse('2026-11-22T00:00:00Z') / 1000);
+      stub.failWith = { status: 400, type: 'AccessDeniedException', message: 'User is not authorized to perform: cloudtrail:ListPublicKeys' };
+      const refused = await runCli(['verify', 'trail', '--since', '2026-11-23', '--config', dir]);
+      expect(refused.code).to.equal(1);
+      expect(refused.stderr).to.contain('s3pull verify: cloudtrail:ListPublicKeys failed (').and.contain('not authorized').and.contain('or give the keys in cloudtrail.public_key_file');
+      expect(refused.stderr).to.not.contain('s3cr3t-do-not-log-me').and.not.contain('    at ');
+    } finally {
+      await stub.close();
+    }
   });
 });

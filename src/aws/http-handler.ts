@@ -1,0 +1,20 @@
+/** The SDK's HTTP handler for one AWS endpoint: through the source's proxy (or not), TLS verified against `ca`, with its timeouts. */
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { ProxyServerConfig } from '../net/options.js';
+import { agentsFor, type Agents } from '../net/proxy.js';
+
+export function httpHandlerFor(proxy: ProxyServerConfig | 'none', target: URL, ca: string[] | undefined, requestTimeoutMs: number): { agents: Agents; handler: NodeHttpHandler } {
+  const agents = agentsFor(proxy, target, ca);
+  const handler = new NodeHttpHandler({
+    httpAgent: agents.httpAgent,
+    httpsAgent: agents.httpsAgent,
+    connectionTimeout: Math.min(requestTimeoutMs, 10_000),
+    // Until the response's headers: the SDK only warns on its console unless told to throw.
+    requestTimeout: requestTimeoutMs,
+    throwOnRequestTimeout: true,
+    // The longest silence of the connection, the body included: a server that stops sending in
+    // the middle of an object would otherwise hold its pull (and the source) for ever.
+    socketTimeout: requestTimeoutMs,
+  });
+  return { agents, handler };
+}
