@@ -5,25 +5,12 @@
  */
 import { CloudTrailClient, ListPublicKeysCommand } from '@aws-sdk/client-cloudtrail';
 import type { KeyObject } from 'node:crypto';
-import type { AuthConfig } from './options.js';
-import type { ProxyServerConfig } from '../net/options.js';
 import { credentialsFor } from './credentials.js';
-import { httpHandlerFor } from './http-handler.js';
+import { httpHandlerFor, type AwsClientOptions } from './http-handler.js';
 import { publicKeyFromDer } from '../digest/signature.js';
 
-export interface CloudTrailKeysOptions {
-  region: string;
-  /** CloudTrail's endpoint where it is not the region's own (a VPC endpoint). */
-  endpoint?: string | undefined;
-  auth: AuthConfig;
-  proxy: ProxyServerConfig | 'none';
-  ca?: string[] | undefined;
-  requestTimeoutMs: number;
-  sourceId?: string | undefined;
-}
-
 /** The public keys valid at some time between `startMs` and `endMs`, by fingerprint. */
-export async function listPublicKeys(options: CloudTrailKeysOptions, startMs: number, endMs: number, signal: AbortSignal): Promise<Map<string, KeyObject[]>> {
+export async function listPublicKeys(options: AwsClientOptions, startMs: number, endMs: number, signal: AbortSignal): Promise<Map<string, KeyObject[]>> {
   const target = new URL(options.endpoint ?? `https://cloudtrail.${options.region}.amazonaws.com`);
   const http = httpHandlerFor(options.proxy, target, options.ca, options.requestTimeoutMs);
   const sts = httpHandlerFor(options.proxy, new URL(options.auth.type === 'assume_role' && options.auth.sts_endpoint ? options.auth.sts_endpoint : `https://sts.${options.region}.amazonaws.com`), options.ca, options.requestTimeoutMs);
@@ -52,6 +39,8 @@ export async function listPublicKeys(options: CloudTrailKeysOptions, startMs: nu
     } while (nextToken);
   } finally {
     client.destroy();
+    http.agents.destroy();
+    sts.agents.destroy();
   }
   return keys;
 }

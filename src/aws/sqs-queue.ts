@@ -11,10 +11,7 @@ import {
   GetQueueAttributesCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { AuthConfig } from './options.js';
-import type { ProxyServerConfig } from '../net/options.js';
-import { agentsFor } from '../net/proxy.js';
+import { httpHandlerFor, type AwsClientOptions } from './http-handler.js';
 import { credentialsFor } from './credentials.js';
 import { CredentialsError, QueueAccessError, QueueTransientError, ReceiptInvalidError, S3PullError, isAbortError } from '../util/errors.js';
 
@@ -59,17 +56,8 @@ export interface SqsQueue extends QueueReceiver, QueueDeleter, VisibilityChanger
   destroy(): void;
 }
 
-export interface SqsQueueOptions {
+export interface SqsQueueOptions extends AwsClientOptions {
   url: string;
-  region: string;
-  /** The SQS endpoint; AWS's own for the region by default. */
-  endpoint?: string | undefined;
-  auth: AuthConfig;
-  proxy: ProxyServerConfig | 'none';
-  ca?: string[] | undefined;
-  requestTimeoutMs: number;
-  /** The source whose requests these are (counted per operation and day; see request-counts.ts). */
-  sourceId?: string;
 }
 
 /** `https://sqs.us-east-1.amazonaws.com/…` or `https://us-east-1.queue.amazonaws.com/…` name their region. */
@@ -80,16 +68,8 @@ export function regionOfQueueUrl(url: string): string | undefined {
 
 export function createSqsQueue(options: SqsQueueOptions): SqsQueue {
   const target = new URL(options.endpoint ?? `https://sqs.${options.region}.amazonaws.com`);
-  const agents = agentsFor(options.proxy, target, options.ca);
-  const requestHandler = new NodeHttpHandler({
-    httpAgent: agents.httpAgent,
-    httpsAgent: agents.httpsAgent,
-    connectionTimeout: Math.min(options.requestTimeoutMs, 10_000),
-    // A long poll holds the request for up to 20 s: the timeout is on top of that.
-    requestTimeout: options.requestTimeoutMs + 20_000,
-    throwOnRequestTimeout: true,
-    socketTimeout: options.requestTimeoutMs + 20_000,
-  });
+  // A long poll holds the request for up to 20 s: the timeout is on top of that.
+  const { agents, handler: requestHandler } = httpHandlerFor(options.proxy, target, options.ca, options.requestTimeoutMs + 20_000);
   const client = new SQSClient({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
