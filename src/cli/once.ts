@@ -24,7 +24,7 @@ export function registerOnce(program: Command): void {
       const log = loggerFor(config, showBar && !options.logLevel ? { ...options, logLevel: 'warn' } : options);
       const store = openStore(config, false, log);
       const sink = createSink({ collector: config.collector, trust: config.trust, log });
-      const collector = new Collector(config, { store, sink, log, clock: systemClock });
+      const collector = new Collector(config, { store, sink, log, clock: systemClock, digestsEveryPoll: true });
 
       const signals = onShutdownSignals({
         log,

@@ -104,6 +104,13 @@ function statusTable(config: LoadedConfig, store: Store | undefined, now: number
     for (const silence of s.silent) {
       text += `  ${s.id}: SILENT ${silence.prefix}: newest object ${humanSeconds(silence.silentForSeconds)} old, expected within ${humanSeconds(silence.expectedWithinSeconds)}\n`;
     }
+    if (s.digests) {
+      const d = s.digests;
+      const problems = Object.entries(d.problems).map(([kind, count]) => `${count} ${kind.replaceAll('_', ' ')}`).join(', ');
+      text += d.lastCheck
+        ? `  ${s.id}: digests (2 days): ${d.checked} checked ${ago(d.lastCheck, now)}, ${d.recovered} file(s) recovered, ${problems ? `PROBLEMS: ${problems} (s3pull verify ${s.id})` : 'no problem'}\n`
+        : `  ${s.id}: digests: not checked yet (the poll checks them at most once an hour)\n`;
+    }
     const today = s.requests[utcDay(now)];
     if (today) text += `  ${s.id}: AWS requests today (UTC): ${Object.entries(today).map(([operation, count]) => `${operation} ${count}`).join(', ')}\n`;
     if (s.lastPollError) text += `  ${s.id}: last error: ${s.lastPollError}\n`;

@@ -37,6 +37,11 @@ export interface SourceStatus {
   requests: Record<string, Record<string, number>>;
   /** With `expect_objects_within`: the partitions that delivered nothing newer for that long. */
   silent: { prefix: string; newestObject: string; silentForSeconds: number; expectedWithinSeconds: number }[];
+  /**
+   * With `cloudtrail.digests: verify`: what the digests of the last two days proved at their last
+   * check (by the poll, at most hourly): digests checked, files recovered, problems by kind.
+   */
+  digests: { lastCheck: string | null; checked: number; recovered: number; problems: Record<string, number> } | null;
 }
 
 /** Days of request counts `sources` shows. */
@@ -88,7 +93,16 @@ export function sourceStatus(source: LoadedSource, store: Store | undefined, now
             silentForSeconds: Math.round(silence.silentForMs / 1000),
             expectedWithinSeconds: Math.round(source.expect_objects_within! / 1000),
           })),
+    digests: source.cloudtrail?.digests === 'verify' ? digestStatus(row ? store : undefined, source.id, nowMs) : null,
   };
+}
+
+function digestStatus(store: Store | undefined, sourceId: string, nowMs: number): NonNullable<SourceStatus['digests']> {
+  const checks = store ? store.digestChecks(sourceId, nowMs - 2 * 86_400_000) : [];
+  const problems: Record<string, number> = {};
+  for (const check of checks) for (const finding of check.findings) if (finding.kind !== 'unhashed') problems[finding.kind] = (problems[finding.kind] ?? 0) + 1;
+  const last = store?.lastDigestCheckMs(sourceId);
+  return { lastCheck: last ? new Date(last).toISOString() : null, checked: checks.length, recovered: checks.reduce((sum, check) => sum + check.recovered, 0), problems };
 }
 
 export function describeMarker(partitions: PartitionRow[], maxWidth = Infinity): string {

@@ -24,6 +24,8 @@ export function pollSummary(results: PollResult[]): string {
     if (result.messages) {
       text += `  ${result.sourceId}: ${result.messages.received} message(s) received, ${result.messages.deleted} deleted, ${result.messages.returned} returned to the queue for a later try\n`;
     }
+    if (result.objectsRecovered) text += `  ${result.sourceId}: ${result.objectsRecovered} log file(s) recovered: a CloudTrail digest listed them after the marker had passed them\n`;
+    if (result.digestProblems) text += `  ${result.sourceId}: ${result.digestProblems} CloudTrail digest problem(s): \`s3pull verify ${result.sourceId}\` lists them\n`;
     for (const error of result.errors.slice(0, 5)) text += `  ${result.sourceId}: ${error}\n`;
     if (result.errors.length > 5) text += `  ${result.sourceId}: … and ${result.errors.length - 5} more (see the log)\n`;
   }

@@ -4,15 +4,12 @@
  * delivered, a hash mismatch, a gap in the chain, a bad signature, an unreadable digest.
  */
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { defaultBucketFactory } from '../service/collector.js';
-import type { KeyObject } from 'node:crypto';
-import type { LoadedConfig, LoadedSource } from '../config/load.js';
-import { listPublicKeys } from '../aws/cloudtrail-keys.js';
-import { publicKeysFromFile } from '../digest/signature.js';
+import { keysFromFile, publicKeysFor, type KeysFor } from '../digest/public-keys.js';
 import { hasProblems, verifySource, type VerifyReport } from '../digest/verify-source.js';
 import type { Finding } from '../digest/verify.js';
+import { describeFinding } from '../digest/digest-poll.js';
 import { emit } from '../telemetry/events.js';
 import { errorMessage } from '../util/errors.js';
 import { findSource, loadConfigOrExplain, loggerFor, openStore, ExitCode, type GlobalOptions } from './context.js';
@@ -42,12 +39,24 @@ export function registerVerify(program: Command): void {
         throw new ExitCode(2);
       }
       // A key file is part of the configuration: read (and refused) before anything else.
-      const fileKeys = keysFromFile(source, config);
+      let fileKeys: KeysFor | undefined;
+      try {
+        fileKeys = keysFromFile(source);
+      } catch (error) {
+        process.stderr.write(`s3pull verify: ${errorMessage(error)}\n`);
+        throw new ExitCode(2);
+      }
       if (!existsSync(config.collector.state)) {
         process.stderr.write(`s3pull verify: ${id} has delivered nothing yet (no state file at ${config.collector.state})\n`);
         throw new ExitCode(1);
       }
-      const keysFor = fileKeys ?? (await listedKeys(source, config, sinceMs, now));
+      let keysFor: KeysFor;
+      try {
+        keysFor = fileKeys ?? (await publicKeysFor(source, config.trust.ca, sinceMs, now, new AbortController().signal));
+      } catch (error) {
+        process.stderr.write(`s3pull verify: ${errorMessage(error)}\n`);
+        throw new ExitCode(1);
+      }
       const log = loggerFor(config, globals).child({ source: id });
       const store = openStore(config, true);
       const bucket = defaultBucketFactory(source, config.trust.ca);
@@ -61,7 +70,7 @@ export function registerVerify(program: Command): void {
         bucket.destroy();
         store.close();
       }
-      for (const finding of report.findings) emit(log, 'digest_finding', { source: id, finding: finding.kind, digest: finding.digest, key: 'key' in finding ? finding.key : undefined, detail: describe(finding) });
+      for (const finding of report.findings) emit(log, 'digest_finding', { source: id, finding: finding.kind, digest: finding.digest, key: 'key' in finding ? finding.key : undefined, detail: describeFinding(finding) });
       for (const unreadable of report.unreadable) emit(log, 'digest_finding', { source: id, finding: 'unreadable', digest: unreadable.key, detail: unreadable.reason });
       const problems = report.findings.length + report.unreadable.length;
       emit(log, 'digests_verified', { source: id, digests: report.digests, files_listed: report.filesListed, files_delivered: report.filesDelivered, problems });
@@ -69,40 +78,6 @@ export function registerVerify(program: Command): void {
       else process.stdout.write(summary(id, sinceMs, report));
       if (hasProblems(report)) throw new ExitCode(1);
     });
-}
-
-type KeysFor = (fingerprint: string) => readonly KeyObject[];
-
-/** The keys of `cloudtrail.public_key_file`, all of them candidates for every digest; undefined without one. */
-function keysFromFile(source: LoadedSource, config: LoadedConfig): KeysFor | undefined {
-  const file = source.cloudtrail?.public_key_file;
-  if (file === undefined) return undefined;
-  const keyFile = path.resolve(config.dir, file);
-  try {
-    const keys = publicKeysFromFile(readFileSync(keyFile, 'utf8'), keyFile);
-    return () => keys;
-  } catch (error) {
-    process.stderr.write(`s3pull verify: cloudtrail.public_key_file: ${errorMessage(error)}\n`);
-    throw new ExitCode(2);
-  }
-}
-
-/** The keys ListPublicKeys gives for the span, by fingerprint. */
-async function listedKeys(source: LoadedSource, config: LoadedConfig, sinceMs: number, untilMs: number): Promise<KeysFor> {
-  const options = source.cloudtrail!;
-  try {
-    // A digest of the first hour may be signed with a key that was retired since: a day's margin.
-    const keys = await listPublicKeys(
-      { region: source.region, endpoint: options.endpoint, auth: source.auth, proxy: source.proxy, ca: config.trust.ca, requestTimeoutMs: source.request_timeout, sourceId: source.id },
-      sinceMs - DAY_MS,
-      untilMs,
-      new AbortController().signal,
-    );
-    return (fingerprint) => keys.get(fingerprint.toLowerCase()) ?? [];
-  } catch (error) {
-    process.stderr.write(`s3pull verify: cloudtrail:ListPublicKeys failed (${errorMessage(error)}): allow it to the source's credentials, or give the keys in cloudtrail.public_key_file\n`);
-    throw new ExitCode(1);
-  }
 }
 
 function count(report: VerifyReport, kind: Finding['kind']): number {
@@ -123,24 +98,9 @@ function summary(id: string, sinceMs: number, report: VerifyReport): string {
   ];
   let text = `${id}: CloudTrail digests of hours ended since ${new Date(sinceMs).toISOString()} (${report.partitions.length} partition(s))\n\n`;
   text += table(['CHECK', 'COUNT'], rows);
-  const lines = [...report.findings.map(describe), ...report.unreadable.map((item) => `unreadable digest ${item.key}: ${item.reason}`)];
+  const lines = [...report.findings.map(describeFinding), ...report.unreadable.map((item) => `unreadable digest ${item.key}: ${item.reason}`)];
   if (lines.length > 0) text += `\n${lines.join('\n')}\n`;
   else if (report.digests === 0) text += '\nno digest found in that span: is log file validation on for the trail?\n';
   else text += '\nall listed log files were delivered as CloudTrail wrote them; the digests are chained and signed\n';
   return text;
-}
-
-function describe(finding: Finding): string {
-  switch (finding.kind) {
-    case 'missing':
-      return `not delivered: ${finding.bucket}/${finding.key} (listed by ${finding.digest})`;
-    case 'hash_mismatch':
-      return `HASH MISMATCH: ${finding.bucket}/${finding.key}: delivered bytes have SHA-256 ${finding.found}, CloudTrail recorded ${finding.expected} (${finding.digest})`;
-    case 'unhashed':
-      return `not checked: ${finding.bucket}/${finding.key} was delivered before cloudtrail.digests: verify was set (${finding.digest})`;
-    case 'chain_gap':
-      return `CHAIN GAP ${finding.from} – ${finding.to}: ${finding.digest}: ${finding.reason}`;
-    case 'bad_signature':
-      return `BAD SIGNATURE: ${finding.digest}: ${finding.reason}`;
-  }
 }

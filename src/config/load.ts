@@ -104,7 +104,12 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): L
 
   if (problems.length > 0) throw new ConfigError(problems);
   const collector = collectorParsed!;
-  const sources: LoadedSource[] = parsedSources.map((source) => ({ ...source, proxy: source.proxy ?? collector.proxy ?? 'none' }));
+  const sources: LoadedSource[] = parsedSources.map((source) => ({
+    ...source,
+    proxy: source.proxy ?? collector.proxy ?? 'none',
+    // A key file is named relative to the configuration directory, wherever s3pull runs from.
+    ...(source.cloudtrail?.public_key_file ? { cloudtrail: { ...source.cloudtrail, public_key_file: path.resolve(absoluteDir, source.cloudtrail.public_key_file) } } : {}),
+  }));
   return {
     dir: absoluteDir,
     collector: {

@@ -6,6 +6,8 @@
 import { emit } from '../telemetry/events.js';
 import { refOf, type ObjectGetter, type ObjectRef, type S3Bucket } from '../aws/types.js';
 import type { CollectedSource } from './options.js';
+import { DIGEST_CHECK_INTERVAL_MS, checkDigestsInPoll } from '../digest/digest-poll.js';
+import type { KeysFor } from '../digest/public-keys.js';
 import type { Sink } from '../sinks/types.js';
 import type { LedgerRow, Store } from '../state/types.js';
 import type { Clock } from '../util/clock.js';
@@ -49,6 +51,10 @@ export interface PollDependencies {
   youngestMs?: number;
   /** Parse threads shared by every source; objects are parsed on the main thread without them. */
   parseThreads?: ParseThreads | undefined;
+  /** CloudTrail's public keys for the source's digest check (`cloudtrail.digests: verify`); without them digests are not checked. */
+  digestKeys?: ((sinceMs: number, untilMs: number, signal: AbortSignal) => Promise<KeysFor>) | undefined;
+  /** How often digests are checked; once an hour by default, at every poll with 0 (`once`). */
+  digestCheckEveryMs?: number | undefined;
 }
 
 /** How long a poll holds its source before it must renew; it renews with every batch. */
@@ -66,6 +72,10 @@ export interface PollResult {
   badLines: number;
   /** Events dropped as repeats within the dedup window. */
   duplicates: number;
+  /** Log files a CloudTrail digest listed that the marker had passed, pulled by this poll. */
+  objectsRecovered?: number;
+  /** Problems the CloudTrail digest check found (missing, altered, chain gaps, bad signatures). */
+  digestProblems?: number;
   errors: string[];
   /** Set when the poll found something the whole service must stop for (the state file replaced). */
   fatal?: string;
@@ -261,6 +271,26 @@ export async function pollSource(
           settled = walker.settledKey;
           store.setSettledKey(source.id, prefix, settled);
         }
+      }
+    }
+    if (source.cloudtrail?.digests === 'verify' && deps.digestKeys && stopReason === undefined && !signal.aborted) {
+      const checked = await checkDigestsInPoll({
+        sourceId: source.id,
+        store,
+        bucket: deps.bucket,
+        nowMs: clock.now(),
+        historyRetentionMs: source.history_retention,
+        log,
+        signal,
+        keys: deps.digestKeys,
+        everyMs: deps.digestCheckEveryMs ?? DIGEST_CHECK_INTERVAL_MS,
+        wanted: (object) => skipReason(object, filePattern, startFilterMs) === undefined,
+        pull: (objects, prefix) => pullAll(objects, new LedgerCheckpoint(store, source.id, () => prefix, source.max_attempts, clock)),
+      });
+      if (checked.checked) {
+        result.objectsRecovered = checked.recovered;
+        result.digestProblems = checked.problems;
+        emit(log, 'digests_checked', { digests: checked.digests, recovered: checked.recovered, problems: checked.problems });
       }
     }
   } catch (error) {

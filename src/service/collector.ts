@@ -4,6 +4,7 @@
  * run now). One failing source never stops another: each run is awaited on its own and its
  * errors end in its result.
  */
+import { publicKeysFor } from '../digest/public-keys.js';
 import type { LoadedConfig, LoadedSource } from '../config/load.js';
 import { emit } from '../telemetry/events.js';
 import type { S3Bucket } from '../aws/types.js';
@@ -50,6 +51,8 @@ export interface CollectorOptions {
   bucketFactory?: BucketFactory;
   queueFactory?: QueueFactory;
   onPollFinished?: (result: PollResult) => void;
+  /** Check CloudTrail digests at every poll (`once`), not at most once an hour (the service). */
+  digestsEveryPoll?: boolean;
 }
 
 export class Collector {
@@ -182,6 +185,8 @@ export class Collector {
       log: this.options.log,
       clock: this.options.clock,
       parseThreads: this.parseThreads,
+      digestKeys: (sinceMs: number, untilMs: number, signal: AbortSignal) => publicKeysFor(source, ca, sinceMs, untilMs, signal),
+      digestCheckEveryMs: this.options.digestsEveryPoll ? 0 : undefined,
       onFinished: (result: PollResult) => this.options.onPollFinished?.(result),
     };
     const runner: SourceRunner = isQueued(source)

@@ -15,7 +15,7 @@ import type { Clock } from '../util/clock.js';
 import type { ParseThreads } from '../pipeline/parse-threads.js';
 import { TokenBucket } from '../throttle/token-bucket.js';
 import { scheduleFor, type Schedule } from '../schedule/schedule.js';
-import { emptyPollResult, pollSource, type PollResult } from '../poll/poll-source.js';
+import { emptyPollResult, pollSource, type PollDependencies, type PollResult } from '../poll/poll-source.js';
 import { QueueSource, type QueueRunResult } from '../queue/queue-source.js';
 import type { QueuedSource } from '../queue/options.js';
 import { S3PullError, StateError, errorMessage } from '../util/errors.js';
@@ -31,6 +31,9 @@ export interface RunnerContext {
   clock: Clock;
   /** Shared by every source of the process; absent: objects are parsed on the main thread. */
   parseThreads?: ParseThreads | undefined;
+  /** CloudTrail's public keys for this source's digest check (`cloudtrail.digests: verify`). */
+  digestKeys?: PollDependencies['digestKeys'];
+  digestCheckEveryMs?: number | undefined;
   onFinished?: (result: PollResult) => void;
 }
 
@@ -119,6 +122,8 @@ export class PollRunner implements SourceRunner {
       store: this.context.store,
       sink: this.context.sink(),
       parseThreads: this.context.parseThreads,
+      digestKeys: this.context.digestKeys,
+      digestCheckEveryMs: this.context.digestCheckEveryMs,
       bucket: this.bucket,
       clock: this.context.clock,
       log: this.context.log,
@@ -261,6 +266,8 @@ export class QueueRunner implements SourceRunner {
         store: this.context.store,
         sink: this.context.sink(),
         parseThreads: this.context.parseThreads,
+        digestKeys: this.context.digestKeys,
+        digestCheckEveryMs: this.context.digestCheckEveryMs,
         bucket,
         getter: this.clients,
         clock: this.context.clock,

@@ -128,4 +128,20 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE objects ADD COLUMN sha256 TEXT;
   `,
+  // 10: what each CloudTrail digest proved when it was last checked (\`cloudtrail.digests: verify\`).
+  `
+  CREATE TABLE digest_checks (
+    source_id TEXT NOT NULL REFERENCES sources(source_id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    end_ms INTEGER NOT NULL,
+    checked_ms INTEGER NOT NULL,
+    files_listed INTEGER NOT NULL,
+    files_delivered INTEGER NOT NULL,
+    recovered INTEGER NOT NULL DEFAULT 0,
+    findings TEXT NOT NULL,
+    PRIMARY KEY (source_id, key)
+  );
+  CREATE INDEX digest_checks_by_end ON digest_checks (source_id, end_ms);
+  ALTER TABLE sources ADD COLUMN last_digest_check_ms INTEGER;
+  `,
 ];

@@ -159,6 +159,27 @@ export interface LeaseStore {
 }
 
 /** The whole state file; each consumer takes only the part it needs. */
-export interface Store extends SourceStateStore, MarkerStore, LedgerStore, DedupStore, LeaseStore {
+/** What one CloudTrail digest proved when it was last checked. */
+export interface DigestCheckRow {
+  key: string;
+  endMs: number;
+  checkedMs: number;
+  filesListed: number;
+  filesDelivered: number;
+  /** Listed files the marker had passed, pulled because the digest named them. */
+  recovered: number;
+  /** The problems found (src/digest/verify.ts Finding), none when the digest proved everything. */
+  findings: { kind: string; [field: string]: unknown }[];
+}
+
+export interface DigestCheckStore {
+  recordDigestCheck(sourceId: string, row: DigestCheckRow): void;
+  /** The checks of digests whose hour ended at or after `sinceMs`, in time order. */
+  digestChecks(sourceId: string, sinceMs: number): DigestCheckRow[];
+  lastDigestCheckMs(sourceId: string): number | null;
+  recordDigestCheckTime(sourceId: string, nowMs: number): void;
+}
+
+export interface Store extends SourceStateStore, MarkerStore, LedgerStore, DedupStore, LeaseStore, DigestCheckStore {
   close(): void;
 }

@@ -25,6 +25,7 @@ export const EVENT_METRICS = {
   s3pull_object_bytes_total: { kind: 'counter', help: 'Bytes of the delivered objects as stored in S3 (compressed).', labels: ['source'] },
   s3pull_object_decoded_bytes_total: { kind: 'counter', help: 'Bytes of the delivered objects after gunzip.', labels: ['source'] },
   s3pull_retries_total: { kind: 'counter', help: 'Downloads tried again at once after a throttle or a broken connection.', labels: ['source'] },
+  s3pull_objects_recovered_total: { kind: 'counter', help: 'CloudTrail log files a digest listed after the marker had passed them, pulled by the digest check.', labels: ['source'] },
   s3pull_polls_total: { kind: 'counter', help: 'Polls (or queue drains) by status: ok, partial, failed, aborted, busy.', labels: ['source', 'status'] },
   s3pull_poll_duration_seconds: { kind: 'histogram', help: 'How long a poll took, listing and pulling.', labels: ['source'], buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600] },
   s3pull_last_successful_poll_timestamp_seconds: { kind: 'gauge', help: 'When a poll last ended ok or partial.', labels: ['source'] },
@@ -98,6 +99,9 @@ export interface EventFields {
   // CloudTrail digests: security events, at their own severity
   digest_finding: { source: string; finding: string; digest: string; key?: string | undefined; detail: string };
   digests_verified: { source: string; digests: number; files_listed: number; files_delivered: number; problems: number };
+  digests_checked: { digests: number; recovered: number; problems: number };
+  digest_check_failed: { error: string };
+  object_recovered: { key: string; digest: string };
   // the output
   output_unavailable: { output: string; error: string };
   output_still_unavailable: { output: string; error: string; retry_in_ms: number };
@@ -241,6 +245,9 @@ export const EVENTS: { [N in EventName]: EventSpec<EventFields[N]> } = {
   silence_not_checked: { level: 'debug', message: 'silence not checked' },
   digest_finding: { level: 'error', message: 'CloudTrail digest check failed' },
   digests_verified: { level: 'info', message: 'CloudTrail digests verified' },
+  digests_checked: { level: 'info', message: 'CloudTrail digests checked' },
+  digest_check_failed: { level: 'warn', message: 'CloudTrail digests not checked' },
+  object_recovered: { level: 'warn', message: 'log file recovered: a digest listed it, the marker had passed it', record: (metrics, _f, source) => metrics.inc('s3pull_objects_recovered_total', { source }) },
 
   output_unavailable: {
     level: 'warn',

@@ -75,7 +75,10 @@ export function createMetrics(from: MetricsSources): Metrics {
   const queueOldest = new Gauge({ name: 's3pull_queue_oldest_message_age_seconds', help: 'SQS sources: age of the oldest message this consumer received lately.', labelNames: ['source'], registers: [registry] });
   const ready = new Gauge({ name: 's3pull_source_ready', help: '1 when the source has polled (or read its queue) successfully lately, as /ready judges it.', labelNames: ['source'], registers: [registry] });
 
-  const families = [quarantined, lastPollEnd, lastPollOk, lag, newest, silent, queueMessages, queueInFlight, queueOldest, ready];
+  const digestProblems = new Gauge({ name: 's3pull_digest_problems', help: 'CloudTrail digests of the last two days, at their last check: problems by kind (missing, hash_mismatch, chain_gap, bad_signature, unreadable).', labelNames: ['source', 'kind'], registers: [registry] });
+  const lastDigestCheck = new Gauge({ name: 's3pull_last_digest_check_timestamp_seconds', help: 'When the CloudTrail digests of the source were last checked.', labelNames: ['source'], registers: [registry] });
+
+  const families = [quarantined, lastPollEnd, lastPollOk, lag, newest, silent, queueMessages, queueInFlight, queueOldest, ready, digestProblems, lastDigestCheck];
   const refresh = () => {
     for (const family of families) family.reset();
     const now = from.now();
@@ -98,6 +101,15 @@ export function createMetrics(from: MetricsSources): Metrics {
         for (const partition of partitions) {
           if (partition.newestDoneModifiedMs) silent.set({ source: id, partition: partition.prefix || '/' }, quiet.has(partition.prefix) ? 1 : 0);
         }
+      }
+      if (source.cloudtrail?.digests === 'verify') {
+        const problems = new Map(['missing', 'hash_mismatch', 'chain_gap', 'bad_signature', 'unreadable'].map((kind) => [kind, 0]));
+        for (const check of from.store.digestChecks(id, now - 2 * 86_400_000)) {
+          for (const finding of check.findings) if (problems.has(finding.kind)) problems.set(finding.kind, problems.get(finding.kind)! + 1);
+        }
+        for (const [kind, count] of problems) digestProblems.set({ source: id, kind }, count);
+        const checked = from.store.lastDigestCheckMs(id);
+        if (checked) lastDigestCheck.set({ source: id }, seconds(checked));
       }
       if (row.queue) {
         queueMessages.set({ source: id }, row.queue.messages);

@@ -8,6 +8,8 @@ export interface ReadinessSource {
   /** Polled sources: the interval (a cron schedule leaves it undefined). */
   recurrence?: number | undefined;
   expect_objects_within?: number | undefined;
+  /** CloudTrail sources that check their digests. */
+  cloudtrail?: { digests: 'verify' | 'off' } | undefined;
 }
 
 /** The service reads an SQS source's queue figures every minute; three missed readings is not working. */

@@ -3,7 +3,7 @@
  * CloudTrail does, checked against what `once` delivered with cloudtrail.digests: verify.
  */
 import { expect } from 'chai';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { runCli, sourceYaml, writeConfig } from '../helpers/cli.js';
@@ -78,6 +78,46 @@ describe('s3pull verify', function () {
     const forged = await runCli(['verify', 'trail', '--since', '2026-11-23', '--config', dir]);
     expect(forged.code).to.equal(1);
     expect(forged.stdout).to.match(/bad signatures\s+2\n/).and.contain('BAD SIGNATURE');
+  });
+
+  it('a log file that arrives after the marker passed its place is pulled by the next poll because a digest lists it, and counted as recovered', async () => {
+    // An hour of two hours ago: the poll looks at the digests of the last two days.
+    const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000);
+    const day = hour.toISOString().slice(0, 10).replaceAll('-', '/');
+    const stamp = (minutes: number) => new Date(hour.getTime() + minutes * 60_000).toISOString().slice(0, 16).replace(/[-:]/g, '') + 'Z';
+    const a = trailKey(day, stamp(0), 'a');
+    const late = trailKey(day, stamp(5), 'late');
+    const c = trailKey(day, stamp(10), 'c');
+    await putObjects('trail-bucket', [{ key: a, body: cloudTrailFile('a', 1) }, { key: c, body: cloudTrailFile('c', 1) }]);
+    const dir = writeConfig(COLLECTOR, { 'trail.yaml': sourceYaml(`late_window: 0s\n${VERIFYING}`) });
+    writeFileSync(path.join(dir, 'cloudtrail-keys.txt'), key.der.toString('base64'));
+    const first = await runCli(['once', '--config', dir]);
+    expect(first.code, first.stdout + first.stderr).to.equal(0);
+    const marker = await runCli(['marker', 'show', 'trail', '--config', dir]);
+    expect(marker.stdout).to.contain(c);
+
+    // The late file lands behind the marker; the hour's digest lists all three.
+    const lateBody = cloudTrailFile('late', 2);
+    const digest = writeDigest({ bucket: 'trail-bucket', start: hour, end: new Date(hour.getTime() + 3_600_000), key, logFiles: [a, late, c].map((name) => ({ bucket: 'trail-bucket', key: name, content: gunzipSync(name === late ? lateBody : cloudTrailFile(name === a ? 'a' : 'c', 1)) })) });
+    await putObjects('trail-bucket', [{ key: late, body: lateBody }, signedPut(digest)]);
+    const second = await runCli(['once', '--config', dir]);
+    expect(second.code, second.stdout + second.stderr).to.equal(0);
+    expect(second.stdout).to.contain('trail: 1 log file(s) recovered: a CloudTrail digest listed them after the marker had passed them');
+    expect(second.stderr).to.contain('event=object_recovered');
+    const delivered = readFileSync(path.join(dir, 'events.ndjson'), 'utf8').trim().split('\n').map((line) => JSON.parse(line).event.eventID as string);
+    expect(delivered.filter((id) => id.startsWith('late-')).sort()).to.deep.equal(['late-0', 'late-1']);
+    const verified = await runCli(['verify', 'trail', '--config', dir]);
+    expect(verified.code, verified.stdout).to.equal(0);
+    expect(verified.stdout).to.match(/log files delivered\s+3\n/);
+    const status = await runCli(['sources', '--config', dir]);
+    expect(status.stdout).to.match(/trail: digests \(2 days\): 1 checked .*, 1 file\(s\) recovered, no problem/);
+    const json = JSON.parse((await runCli(['sources', '--json', '--config', dir])).stdout) as { digests: { checked: number; recovered: number; problems: Record<string, number> } }[];
+    expect(json[0]!.digests).to.include({ checked: 1, recovered: 1 });
+    expect(json[0]!.digests.problems).to.deep.equal({});
+    // A third poll finds nothing more to recover and delivers nothing twice.
+    const third = await runCli(['once', '--config', dir]);
+    expect(third.stdout).to.not.contain('recovered');
+    expect(readFileSync(path.join(dir, 'events.ndjson'), 'utf8').trim().split('\n')).to.have.length(4);
   });
 
   it('refuses a source that does not verify digests, a key file without a key, and a date that is not one (exit 2)', async () => {

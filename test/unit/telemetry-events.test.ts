@@ -121,6 +121,30 @@ describe('telemetry events', () => {
     }
   });
 
+  it('CloudTrail digest checks: problems of the last two days by kind and the last check, read from the state; recoveries counted', async () => {
+    const store = openSqliteStore(':memory:');
+    try {
+      const now = Date.now();
+      store.openSource('trail', 'scope', null, now);
+      const finding = (kind: string) => ({ kind, digest: 'd' });
+      store.recordDigestCheck('trail', { key: 'd1', endMs: now - 3_600_000, checkedMs: now, filesListed: 3, filesDelivered: 2, recovered: 1, findings: [finding('missing'), finding('hash_mismatch'), finding('unhashed')] });
+      store.recordDigestCheck('trail', { key: 'old', endMs: now - 3 * 86_400_000, checkedMs: now, filesListed: 1, filesDelivered: 0, recovered: 0, findings: [finding('missing')] });
+      store.recordDigestCheckTime('trail', now);
+      const metrics = createMetrics({ sources: () => [{ id: 'trail', enabled: true, collection: { type: 'prefix' }, cloudtrail: { digests: 'verify' } }], store, now: () => now, nextRunMs: () => null });
+      recordEventsInto(metrics.events);
+      emit(keepingLogger([]).child({ source: 'trail' }), 'object_recovered', { key: 'k', digest: 'd1' });
+      const text = await metrics.text();
+      expect(text).to.contain('s3pull_digest_problems{source="trail",kind="missing"} 1');
+      expect(text).to.contain('s3pull_digest_problems{source="trail",kind="hash_mismatch"} 1');
+      expect(text).to.contain('s3pull_digest_problems{source="trail",kind="chain_gap"} 0');
+      expect(text).to.contain(`s3pull_last_digest_check_timestamp_seconds{source="trail"} ${now / 1000}`);
+      expect(text).to.contain('s3pull_objects_recovered_total{source="trail"} 1');
+    } finally {
+      recordEventsInto(undefined);
+      store.close();
+    }
+  });
+
   it('is the one place: outside the CLI and the logger, no module logs but through events, and only metrics.ts imports prom-client', () => {
     const direct: string[] = [];
     const promClient: string[] = [];
