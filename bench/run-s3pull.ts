@@ -1,7 +1,7 @@
 /**
  * s3pull's own path: list, GetObject from the local S3 endpoint, decode, parse, envelope, output,
  * commit. The output is the file sink, or the one BENCH_OUTPUT (an `output:` object as JSON) names;
- * BENCH_DEDUP=1 turns dedup on; BENCH_CA is a CA file trusted for TLS outputs; BENCH_METRICS=1
+ * BENCH_DEDUP=1 turns dedup on; BENCH_HASH=1 hashes each object as CloudTrail digests need; BENCH_CA is a CA file trusted for TLS outputs; BENCH_METRICS=1
  * counts the telemetry events into the service's metrics (as `metrics.listen` does) and scrapes
  * them once a second, as a Prometheus would.
  */
@@ -34,6 +34,8 @@ const source = {
     eps_throttle: 0,
     concurrency: Number(process.env.BENCH_CONCURRENCY ?? 4),
     ...(process.env.BENCH_DEDUP === '1' ? { dedup: true } : {}),
+    // BENCH_HASH=1: cloudtrail.digests: verify, so every object's decompressed bytes are hashed (SHA-256) as they stream.
+    ...(process.env.BENCH_HASH === '1' ? { cloudtrail: { digests: 'verify', public_key_file: 'unused' } } : {}),
   }),
   file: 'bench',
   proxy: 'none' as const,

@@ -91,3 +91,22 @@ export function motoCpuSeconds(): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * The same pull with one setting off and on (an environment variable of run-s3pull), `rounds`
+ * runs each, alternating, each in its own process from an empty state file; the medians.
+ */
+export async function compareSetting(data: TrailData, work: string, variable: string, rounds: number): Promise<Record<'off' | 'on', { rate: number; cpu: number; rss: number; all: Measured[] }>> {
+  const runs: Record<'off' | 'on', Measured[]> = { off: [], on: [] };
+  for (let round = 0; round < rounds; round += 1) {
+    for (const mode of round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+      rmSync(path.join(work, 'state.db'), { force: true });
+      const result = await runScript('run-s3pull', [data.endpoint, work, path.join(work, `${variable}-${mode}.ndjson`)], { [variable]: mode === 'on' ? '1' : '0' });
+      if (result.events !== data.events) throw new Error(`${variable} ${mode}: ${result.events} events, expected ${data.events}`);
+      runs[mode].push(result);
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const figures = (all: Measured[]) => ({ rate: median(all.map((r) => r.events / r.seconds)), cpu: median(all.map((r) => r.cpuSeconds)), rss: median(all.map((r) => r.maxRssKb / 1024)), all });
+  return { off: figures(runs.off), on: figures(runs.on) };
+}
