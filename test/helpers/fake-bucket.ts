@@ -9,7 +9,7 @@ import type { ObjectInfo, S3Bucket } from '../../src/aws/types.js';
 
 export class FakeBucket implements S3Bucket {
   readonly bucket = 'fake-bucket';
-  readonly objects = new Map<string, { body: Buffer; etag: string; lastModified: Date }>();
+  readonly objects = new Map<string, { body: Buffer; etag: string; lastModified: Date; metadata?: Record<string, string> | undefined }>();
   /** Every listing asked for, to check what a poll lists. */
   readonly listings: { prefix: string; startAfter: string | undefined }[] = [];
   gets: string[] = [];
@@ -18,9 +18,9 @@ export class FakeBucket implements S3Bucket {
 
   constructor(private readonly pageSize = 1000) {}
 
-  put(key: string, body: Buffer | string, lastModified = new Date()): void {
+  put(key: string, body: Buffer | string, lastModified = new Date(), metadata?: Record<string, string>): void {
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    this.objects.set(key, { body: bytes, etag: createHash('md5').update(bytes).digest('hex'), lastModified });
+    this.objects.set(key, { body: bytes, etag: createHash('md5').update(bytes).digest('hex'), lastModified, metadata });
   }
 
   private sortedKeys(): string[] {
@@ -52,13 +52,13 @@ export class FakeBucket implements S3Bucket {
     return { folders: [...folders], hasObjects };
   }
 
-  async get(key: string): Promise<{ body: Readable; etag: string; size: number }> {
+  async get(key: string): Promise<{ body: Readable; etag: string; size: number; metadata?: Record<string, string> | undefined }> {
     this.gets.push(key);
     const failures = this.failGet.get(key);
     if (failures && failures.length > 0) throw failures.shift();
     const object = this.objects.get(key);
     if (!object) throw Object.assign(new Error('no such key'), { name: 'NoSuchKey' });
-    return { body: Readable.from([object.body]), etag: object.etag, size: object.body.length };
+    return { body: Readable.from([object.body]), etag: object.etag, size: object.body.length, metadata: object.metadata };
   }
 
   async whoAmI() {
