@@ -30,12 +30,19 @@ export interface UnreadableDigest {
   reason: string;
 }
 
+/** A digest lists an hour's files: kilobytes. A far larger object in the digest folder is not one, and is not read into memory. */
+export const MAX_DIGEST_BYTES = 16 * 1024 * 1024;
+
 /** Each digest of the given days, in key order (that is, time order within a chain). */
-export async function* readDigests(bucket: S3Bucket, digestPrefix: string, days: readonly string[], signal: AbortSignal): AsyncGenerator<ReadDigest | UnreadableDigest> {
+export async function* readDigests(bucket: S3Bucket, digestPrefix: string, days: readonly string[], signal: AbortSignal, maxBytes = MAX_DIGEST_BYTES): AsyncGenerator<ReadDigest | UnreadableDigest> {
   for (const day of days) {
     for await (const page of bucket.listPages(`${digestPrefix}${day}`, undefined, signal)) {
       for (const object of page) {
         if (!/\.json(\.gz)?$/.test(object.key)) continue;
+        if (object.size > maxBytes) {
+          yield { key: object.key, reason: `${object.size} bytes, too large for a digest (at most ${maxBytes})` };
+          continue;
+        }
         const fetched = await bucket.get(object.key, signal, object.etag);
         const chunks: Buffer[] = [];
         for await (const chunk of fetched.body) chunks.push(chunk as Buffer);

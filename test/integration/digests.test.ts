@@ -60,6 +60,10 @@ describe('CloudTrail digests in S3', () => {
       expect(read.map((item) => checkSignature(item, () => [publicKey]))).to.deep.equal(read.map(() => undefined));
       expect(checkChains(read)).to.deep.equal([]);
       expect(found.filter((item) => !('digest' in item))).to.deep.equal([{ key: broken, reason: 'not a CloudTrail digest: digestStartTime: is missing' }]);
+      // An object far larger than a digest is named, not read into memory.
+      const bounded: (ReadDigest | UnreadableDigest)[] = [];
+      for await (const item of readDigests(bucket, digestPrefixOf(PARTITION)!, ['2026/11/23/'], signal, 100)) bounded.push(item);
+      expect(bounded.map((item) => ('digest' in item ? 'read' : item.reason))).to.deep.equal(digests.slice(0, 2).map((digest) => `${digest.body.length} bytes, too large for a digest (at most 100)`));
 
       await deleteObject('trail-bucket', digests[3]!.key);
       const gaps = checkChains((await readAll()).filter((item): item is ReadDigest => 'digest' in item));
