@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { defaultBucketFactory } from '../service/collector.js';
 import { keysFromFile, publicKeysFor, type KeysFor } from '../digest/public-keys.js';
-import { hasProblems, verifySource, type VerifyReport } from '../digest/verify-source.js';
+import { problemCount, verifySource, type VerifyReport } from '../digest/verify-source.js';
 import type { Finding } from '../digest/verify.js';
 import { describeFinding } from '../digest/digest-poll.js';
 import { emit } from '../telemetry/events.js';
@@ -72,11 +72,11 @@ export function registerVerify(program: Command): void {
       }
       for (const finding of report.findings) emit(log, 'digest_finding', { source: id, finding: finding.kind, digest: finding.digest, key: 'key' in finding ? finding.key : undefined, detail: describeFinding(finding) });
       for (const unreadable of report.unreadable) emit(log, 'digest_finding', { source: id, finding: 'unreadable', digest: unreadable.key, detail: unreadable.reason });
-      const problems = report.findings.length + report.unreadable.length;
+      const problems = problemCount(report);
       emit(log, 'digests_verified', { source: id, digests: report.digests, files_listed: report.filesListed, files_delivered: report.filesDelivered, problems });
       if (options.json) process.stdout.write(`${JSON.stringify({ source: id, since: new Date(sinceMs).toISOString(), ...report }, null, 2)}\n`);
       else process.stdout.write(summary(id, sinceMs, report));
-      if (hasProblems(report)) throw new ExitCode(1);
+      if (problems > 0) throw new ExitCode(1);
     });
 }
 

@@ -8,12 +8,12 @@
  */
 import type { ObjectRef, S3Bucket } from '../aws/types.js';
 import type { Logger } from '../log/logger.js';
-import type { DigestCheckRow, Store } from '../state/types.js';
+import type { Store } from '../state/types.js';
 import { emit } from '../telemetry/events.js';
 import { StateError, errorMessage, isAbortError } from '../util/errors.js';
-import { daysBetween, digestPrefixOf, readDigests } from './digest-reader.js';
+import { isProblem, ledgerOf, partitionDigests } from './verify-source.js';
 import type { KeysFor } from './public-keys.js';
-import { checkChains, checkLogFiles, checkSignature, type Finding, type ReadDigest } from './verify.js';
+import { checkChains, checkLogFiles, checkSignature, type Finding } from './verify.js';
 
 export const DIGEST_CHECK_INTERVAL_MS = 3_600_000;
 const LOOKBACK_MS = 2 * 86_400_000;
@@ -57,51 +57,46 @@ export async function checkDigestsInPoll(context: DigestPollContext): Promise<Di
   }
   const before = new Map(store.digestChecks(sourceId, sinceMs).map((row) => [row.key, row]));
   for (const partition of store.partitions(sourceId)) {
-    const digestPrefix = digestPrefixOf(partition.prefix);
-    if (!digestPrefix) continue;
-    const read: ReadDigest[] = [];
+    let found: Awaited<ReturnType<typeof partitionDigests>>;
     try {
-      for await (const item of readDigests(bucket, digestPrefix, daysBetween(sinceMs, nowMs), signal)) {
-        if (!('digest' in item)) {
-          store.recordDigestCheck(sourceId, { key: item.key, endMs: nowMs, checkedMs: nowMs, filesListed: 0, filesDelivered: 0, recovered: 0, findings: [{ kind: 'unreadable', digest: item.key, reason: item.reason }] });
-          if (!before.has(item.key)) emit(log, 'digest_finding', { source: sourceId, finding: 'unreadable', digest: item.key, detail: item.reason });
-          result.problems += 1;
-          continue;
-        }
-        if (Date.parse(item.digest.digestEndTime) >= sinceMs) read.push(item);
-      }
+      found = await partitionDigests(bucket, partition.prefix, sinceMs, nowMs, signal);
     } catch (error) {
       // S3 refused or broke off: what was delivered stands; the check is tried again at the next poll.
       if (isAbortError(error) || error instanceof StateError) throw error;
       emit(log, 'digest_check_failed', { error: errorMessage(error) });
       return result;
     }
-    const gaps = checkChains(read);
-    for (const digest of read) {
-      const lookup = () => {
-        const keys = digest.digest.logFiles.filter((file) => file.s3Bucket === bucket.bucket).map((file) => file.s3Object);
-        const ledger = store.ledger(sourceId, bucket.bucket, keys);
-        return (fileBucket: string, key: string) => {
-          const row = fileBucket === bucket.bucket ? ledger.get(key) : undefined;
-          return row ? { done: row.status === 'done', sha256: row.sha256 ?? undefined } : undefined;
-        };
-      };
-      let files = checkLogFiles(digest, lookup());
-      // Listed, never delivered, and this source's: pulled now, from behind the marker.
-      const missing = files.filter((finding) => finding.kind === 'missing' && finding.bucket === bucket.bucket && finding.key.startsWith(partition.prefix));
+    if (!found) continue;
+    for (const item of found.unreadable) {
+      store.recordDigestCheck(sourceId, { key: item.key, endMs: nowMs, checkedMs: nowMs, filesListed: 0, filesDelivered: 0, recovered: 0, findings: [{ kind: 'unreadable', digest: item.key, reason: item.reason }] });
+      if (!before.has(item.key)) emit(log, 'digest_finding', { source: sourceId, finding: 'unreadable', digest: item.key, detail: item.reason });
+      result.problems += 1;
+    }
+    const gaps = checkChains(found.read);
+    for (const digest of found.read) {
+      let lookup = ledgerOf(store, sourceId, bucket.bucket, digest);
+      // Listed, this source's, and never seen by it (no ledger row: a quarantined or skipped file
+      // is not pulled again behind the source's back): pulled now, from behind the marker.
+      const unseen = digest.digest.logFiles.filter((file) => file.s3Bucket === bucket.bucket && file.s3Object.startsWith(partition.prefix) && lookup(file.s3Bucket, file.s3Object) === undefined);
       let recovered = 0;
-      if (missing.length > 0 && !signal.aborted) {
-        const newest = Date.parse(digest.digest.newestEventTime ?? digest.digest.digestEndTime);
+      if (unseen.length > 0 && !signal.aborted) {
+        const newest = new Date(Date.parse(digest.digest.newestEventTime ?? digest.digest.digestEndTime));
         // Size unknown (-1): the digest does not say it, and a HEAD per file would cost a request each.
-        const refs: ObjectRef[] = missing.map((finding) => ({ bucket: bucket.bucket, key: 'key' in finding ? finding.key : '', etag: '', size: -1, lastModified: new Date(newest) })).filter(context.wanted);
+        const refs: ObjectRef[] = unseen.map((file) => ({ bucket: bucket.bucket, key: file.s3Object, etag: '', size: -1, lastModified: newest })).filter(context.wanted);
         const done = await context.pull(refs, partition.prefix);
         recovered = done.size;
         for (const key of done) emit(log, 'object_recovered', { key, digest: digest.key });
-        files = checkLogFiles(digest, lookup());
+        lookup = ledgerOf(store, sourceId, bucket.bucket, digest);
       }
+      const files = checkLogFiles(digest, lookup);
       const signature = checkSignature(digest, keysFor);
       const findings: Finding[] = [...(signature ? [signature] : []), ...files, ...gaps.filter((gap) => gap.digest === digest.key)];
-      const row: DigestCheckRow = {
+      const known = new Set((before.get(digest.key)?.findings ?? []).map((finding) => JSON.stringify(finding)));
+      for (const finding of findings.filter(isProblem)) {
+        if (known.has(JSON.stringify(finding))) continue;
+        emit(log, 'digest_finding', { source: sourceId, finding: finding.kind, digest: finding.digest, key: 'key' in finding ? finding.key : undefined, detail: describeFinding(finding) });
+      }
+      store.recordDigestCheck(sourceId, {
         key: digest.key,
         endMs: Date.parse(digest.digest.digestEndTime),
         checkedMs: nowMs,
@@ -109,16 +104,10 @@ export async function checkDigestsInPoll(context: DigestPollContext): Promise<Di
         filesDelivered: digest.digest.logFiles.length - files.filter((finding) => finding.kind === 'missing').length,
         recovered,
         findings,
-      };
-      const known = new Set((before.get(digest.key)?.findings ?? []).map((finding) => JSON.stringify(finding)));
-      for (const finding of findings) {
-        if (finding.kind === 'unhashed' || known.has(JSON.stringify(finding))) continue;
-        emit(log, 'digest_finding', { source: sourceId, finding: finding.kind, digest: finding.digest, key: 'key' in finding ? finding.key : undefined, detail: describeFinding(finding) });
-      }
-      store.recordDigestCheck(sourceId, row);
+      });
       result.digests += 1;
       result.recovered += recovered;
-      result.problems += findings.filter((finding) => finding.kind !== 'unhashed').length;
+      result.problems += findings.filter(isProblem).length;
     }
   }
   store.recordDigestCheckTime(sourceId, nowMs);

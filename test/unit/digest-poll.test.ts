@@ -85,6 +85,18 @@ describe('the digest check of a poll', () => {
     expect(store.lastDigestCheckMs('trail')).to.equal(null);
   });
 
+  it('does not pull again a listed file the source quarantined: it is reported as not delivered', async () => {
+    putDigest(['bad']);
+    const object = { bucket: 'fake-bucket', key: logKey('bad'), etag: 'e', size: 10, lastModified: new Date(now) };
+    store.beginObject('trail', PARTITION, object, now);
+    store.failObjectAttempt('trail', object, 'not valid JSON', 1, now);
+    const pulled: ObjectRef[] = [];
+    const result = await checkDigestsInPoll(context({ pull: async (objects) => (pulled.push(...objects), new Set()) }));
+    expect(pulled).to.deep.equal([]);
+    expect(result).to.include({ recovered: 0, problems: 1 });
+    expect(store.digestChecks('trail', 0)[0]!.findings.map((finding) => finding.kind)).to.deep.equal(['missing']);
+  });
+
   it('pulls a listed file never delivered, records it as recovered, and logs a problem once, not at every check', async () => {
     putDigest(['a', 'gone']);
     const pulled: ObjectRef[] = [];
