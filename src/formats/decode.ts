@@ -145,6 +145,8 @@ async function* zipEntries(opened: OpenedBody, key: string, tally: DecodeTally |
   const yauzl = await import('yauzl');
   const spooled = await spoolToFile(opened.chunks(), 'object.zip');
   let archive: import('yauzl').ZipFile | undefined;
+  // The entry being read: a reader that stops early must not leave it open on the file.
+  let current: Readable | undefined;
   try {
     try {
       archive = await yauzl.openPromise(spooled.file, { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true });
@@ -172,10 +174,12 @@ async function* zipEntries(opened: OpenedBody, key: string, tally: DecodeTally |
       } catch (error) {
         throw new ObjectDataError(`${key}, zip entry ${entry.fileName}: cannot be read (${(error as Error).message})`, { context: { key } });
       }
-      const inflated = inflatedEntry(stream, key, entry);
-      yield { entry: entry.fileName, bytes: await decodeOpened(await openBody(inflated), key, tally, entry.fileName) };
+      current = inflatedEntry(stream, key, entry);
+      yield { entry: entry.fileName, bytes: await decodeOpened(await openBody(current), key, tally, entry.fileName) };
+      current.destroy();
     }
   } finally {
+    current?.destroy();
     archive?.close();
     await spooled.dispose();
   }

@@ -15,7 +15,9 @@ export async function peek(input: Readable, bytes: number): Promise<{ head: stri
     taken.push(next.value);
     length += next.value.length;
   }
-  const headBytes = Buffer.concat(taken.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk)));
+  // Most often the head is the first chunk: used as it is, not copied.
+  const only = taken.length === 1 ? taken[0] : undefined;
+  const headBytes = Buffer.isBuffer(only) ? only : Buffer.concat(taken.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk)));
   const head = headBytes.toString('utf8');
   const rest = Readable.from(
     (async function* () {
