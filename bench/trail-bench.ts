@@ -110,3 +110,16 @@ export async function compareSetting(data: TrailData, work: string, variable: st
   const figures = (all: Measured[]) => ({ rate: median(all.map((r) => r.events / r.seconds)), cpu: median(all.map((r) => r.cpuSeconds)), rss: median(all.map((r) => r.maxRssKb / 1024)), all });
   return { off: figures(runs.off), on: figures(runs.on) };
 }
+
+/** The comparison's medians as a Markdown table, and the difference in one line. */
+export function comparisonReport(data: TrailData, rounds: number, setting: string, names: { off: string; on: string }, figures: Awaited<ReturnType<typeof compareSetting>>): string {
+  const rate = (r: Measured) => Math.round(r.events / r.seconds).toLocaleString('en');
+  const lines = [`\n${describeData(data)}; ${rounds} runs each, alternating; medians\n`, `| ${setting} | events/s | CPU s | peak RSS MB | all runs, events/s |`, '| --- | ---: | ---: | ---: | --- |'];
+  for (const mode of ['off', 'on'] as const) {
+    const f = figures[mode];
+    lines.push(`| ${names[mode]} | ${Math.round(f.rate).toLocaleString('en')} | ${f.cpu.toFixed(2)} | ${Math.round(f.rss)} | ${f.all.map(rate).join(', ')} |`);
+  }
+  const { off, on } = figures;
+  lines.push(`\n${setting} on: ${((on.rate / off.rate - 1) * 100).toFixed(1)} % events/s, ${((on.cpu / off.cpu - 1) * 100).toFixed(1)} % CPU`);
+  return lines.join('\n');
+}

@@ -49,9 +49,11 @@ export async function* readDigests(bucket: S3Bucket, digestPrefix: string, days:
         const stored = Buffer.concat(chunks);
         let text: Buffer;
         try {
-          text = stored[0] === 0x1f && stored[1] === 0x8b ? gunzipSync(stored) : stored;
+          // Bounded too once decompressed: a small object may inflate to gigabytes.
+          text = stored[0] === 0x1f && stored[1] === 0x8b ? gunzipSync(stored, { maxOutputLength: 4 * maxBytes }) : stored;
         } catch (error) {
-          yield { key: object.key, reason: `not a valid gzip stream (${(error as Error).message})` };
+          const tooLarge = (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+          yield { key: object.key, reason: tooLarge ? `inflates to more than ${4 * maxBytes} bytes, too large for a digest` : `not a valid gzip stream (${(error as Error).message})` };
           continue;
         }
         try {

@@ -60,6 +60,12 @@ describe('CloudTrail digests in S3', () => {
       expect(read.map((item) => checkSignature(item, () => [publicKey]))).to.deep.equal(read.map(() => undefined));
       expect(checkChains(read)).to.deep.equal([]);
       expect(found.filter((item) => !('digest' in item))).to.deep.equal([{ key: broken, reason: 'not a CloudTrail digest: digestStartTime: is missing' }]);
+      // A small object that inflates far beyond a digest is named, not inflated into memory.
+      const bomb = 'AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/25/111122223333_CloudTrail-Digest_us-east-1_management_us-east-1_20261125T010000Z.json.gz';
+      await putObjects('trail-bucket', [{ key: bomb, body: gzipSync(Buffer.alloc(2_000_000, 0x20)) }]);
+      const inflated: (ReadDigest | UnreadableDigest)[] = [];
+      for await (const item of readDigests(bucket, digestPrefixOf(PARTITION)!, ['2026/11/25/'], signal, 100_000)) inflated.push(item);
+      expect(inflated.map((item) => ('digest' in item ? 'read' : item.reason))).to.deep.equal(['inflates to more than 400000 bytes, too large for a digest']);
       // An object far larger than a digest is named, not read into memory.
       const bounded: (ReadDigest | UnreadableDigest)[] = [];
       for await (const item of readDigests(bucket, digestPrefixOf(PARTITION)!, ['2026/11/23/'], signal, 100)) bounded.push(item);
