@@ -110,6 +110,8 @@ export async function checkDigestsInPoll(context: DigestPollContext): Promise<Di
       result.problems += findings.filter(isProblem).length;
     }
   }
+  // The table stays bounded: older digests are outside every later check.
+  store.pruneDigestChecks(sourceId, sinceMs);
   store.recordDigestCheckTime(sourceId, nowMs);
   result.checked = true;
   return result;

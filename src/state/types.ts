@@ -177,6 +177,8 @@ export interface DigestCheckStore {
   /** The checks of digests whose hour ended at or after `sinceMs`, in time order. */
   digestChecks(sourceId: string, sinceMs: number): DigestCheckRow[];
   lastDigestCheckMs(sourceId: string): number | null;
+  /** Forgets the checks of digests whose hour ended before `beforeMs` (they are not checked again). */
+  pruneDigestChecks(sourceId: string, beforeMs: number): number;
   recordDigestCheckTime(sourceId: string, nowMs: number): void;
 }
 

@@ -69,6 +69,9 @@ describe('the digest check of a poll', () => {
     expect((await checkDigestsInPoll(context({ nowMs: now + HOUR / 2 }))).checked).to.equal(false);
     expect((await checkDigestsInPoll(context({ nowMs: now + HOUR / 2, everyMs: 0 }))).checked).to.equal(true);
     expect(store.digestChecks('trail', 0)).to.have.length(1);
+    // The results of digests older than the checked span are forgotten: the table stays bounded.
+    expect((await checkDigestsInPoll(context({ nowMs: now + 3 * 24 * HOUR, everyMs: 0 }))).checked).to.equal(true);
+    expect(store.digestChecks('trail', 0)).to.deep.equal([]);
   });
 
   it('when S3 or the public keys fail, says so, keeps what was delivered, and tries again at the next poll', async () => {

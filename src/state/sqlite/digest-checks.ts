@@ -44,6 +44,10 @@ export class SqliteDigestCheckStore implements DigestCheckStore {
     return this.conn.run(() => (this.conn.statement('SELECT last_digest_check_ms AS ms FROM sources WHERE source_id = ?').get(sourceId) as { ms: number | null } | undefined)?.ms ?? null);
   }
 
+  pruneDigestChecks(sourceId: string, beforeMs: number): number {
+    return this.conn.run(() => this.conn.statement('DELETE FROM digest_checks WHERE source_id = ? AND end_ms < ?').run(sourceId, beforeMs).changes);
+  }
+
   recordDigestCheckTime(sourceId: string, nowMs: number): void {
     this.conn.run(() => this.conn.statement('UPDATE sources SET last_digest_check_ms = ? WHERE source_id = ?').run(nowMs, sourceId));
   }
