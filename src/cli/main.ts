@@ -12,6 +12,7 @@ import { registerFailed } from './failed.js';
 import { registerCerts } from './certs.js';
 import { registerTest } from './test.js';
 import { registerVerify } from './verify.js';
+import { registerBackfill } from './backfill.js';
 import { ExitCode } from './context.js';
 import { redact } from '../log/logger.js';
 import { S3PullError, errorMessage } from '../util/errors.js';
@@ -49,6 +50,7 @@ registerFailed(program);
 registerCerts(program);
 registerTest(program);
 registerVerify(program);
+registerBackfill(program);
 
 try {
   await program.parseAsync(process.argv);

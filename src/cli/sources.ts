@@ -111,6 +111,12 @@ function statusTable(config: LoadedConfig, store: Store | undefined, now: number
         ? `  ${s.id}: digests (2 days): ${d.checked} checked ${ago(d.lastCheck, now)}, ${d.recovered} file(s) recovered, ${problems ? `PROBLEMS: ${problems} (s3pull verify ${s.id})` : 'no problem'}\n`
         : `  ${s.id}: digests: not checked yet (the poll checks them at most once an hour)\n`;
     }
+    for (const job of s.jobs) {
+      const range = job.from === job.to ? job.from : `${job.from}..${job.to}`;
+      const to = job.output ? ` to ${job.output}` : '';
+      const state = job.finished ? `finished ${ago(job.finished, now)}` : `UNFINISHED (started ${ago(job.started, now)}; the same command resumes it)`;
+      text += `  ${s.id}: ${job.kind} #${job.job} ${range}${to}: ${state}, ${job.foldersDone} folder(s), ${job.objects} objects, ${job.events} events\n`;
+    }
     const today = s.requests[utcDay(now)];
     if (today) text += `  ${s.id}: AWS requests today (UTC): ${Object.entries(today).map(([operation, count]) => `${operation} ${count}`).join(', ')}\n`;
     if (s.lastPollError) text += `  ${s.id}: last error: ${s.lastPollError}\n`;

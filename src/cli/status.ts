@@ -42,7 +42,12 @@ export interface SourceStatus {
    * check (by the poll, at most hourly): digests checked, files recovered, problems by kind.
    */
   digests: { lastCheck: string | null; checked: number; recovered: number; problems: Record<string, number> } | null;
+  /** Backfill and replay jobs (`s3pull backfill`), newest first, the last few. */
+  jobs: { job: number; kind: string; from: string; to: string; output: string | null; started: string; finished: string | null; foldersDone: number; objects: number; events: number }[];
 }
+
+/** Jobs `sources` shows. */
+const JOBS_SHOWN = 5;
 
 /** Days of request counts `sources` shows. */
 const REQUEST_DAYS = 7;
@@ -94,6 +99,23 @@ export function sourceStatus(source: LoadedSource, store: Store | undefined, now
             expectedWithinSeconds: Math.round(source.expect_objects_within! / 1000),
           })),
     digests: source.cloudtrail?.digests === 'verify' ? digestStatus(row ? store : undefined, source.id, nowMs) : null,
+    jobs: row
+      ? store!
+          .jobs(source.id)
+          .slice(0, JOBS_SHOWN)
+          .map((job) => ({
+            job: job.jobId,
+            kind: job.kind,
+            from: job.fromDay,
+            to: job.toDay,
+            output: job.output,
+            started: iso(job.startedMs)!,
+            finished: iso(job.finishedMs),
+            foldersDone: store!.jobFoldersDone(job.jobId).size,
+            objects: job.objectsDone,
+            events: job.events,
+          }))
+      : [],
   };
 }
 

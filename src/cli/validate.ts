@@ -16,7 +16,7 @@ export function registerValidate(program: Command): void {
       if (!existsSync(stateDir)) process.stderr.write(`warning: state ${config.collector.state}: the folder ${stateDir} does not exist yet; s3pull makes it at the first poll (install.sh makes it with the right owner)\n`);
       const enabled = config.sources.filter((source) => source.enabled);
       process.stdout.write(
-        `configuration OK: ${config.dir}\n  output: ${describeOutput(config.collector.output)}\n  state: ${config.collector.state}\n  sources: ${config.sources.length} (${enabled.length} enabled)\n`,
+        `configuration OK: ${config.dir}\n  output: ${describeOutput(config.collector.output)}\n${Object.entries(config.collector.outputs).map(([name, output]) => `  output ${name} (for replays): ${describeOutput(output)}\n`).join('')}  state: ${config.collector.state}\n  sources: ${config.sources.length} (${enabled.length} enabled)\n`,
       );
       for (const source of config.sources) {
         const when = source.schedule ? `cron "${source.schedule}"` : `every ${(source.recurrence ?? 0) / 60_000} min`;

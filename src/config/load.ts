@@ -118,6 +118,7 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): L
       state: path.resolve(absoluteDir, collector.state),
       certs_dir: path.resolve(absoluteDir, collector.certs_dir),
       output: resolveOutputPaths(collector.output, absoluteDir),
+      outputs: Object.fromEntries(Object.entries(collector.outputs).map(([name, output]) => [name, resolveOutputPaths(output, absoluteDir)])),
     },
     sources,
     warnings,

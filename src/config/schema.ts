@@ -60,6 +60,9 @@ export const sourceSchema = z
     if (source.bucket === undefined && (source.collection.type === 'prefix' || source.collection.reconcile !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['bucket'], message: source.collection.type === 'prefix' ? 'is required (the bucket to list)' : 'is required for collection.reconcile (the bucket to list)' });
     }
+    if (source.bucket === undefined && source.collection.type === 'sqs' && source.cloudtrail?.digests === 'verify') {
+      ctx.addIssue({ code: 'custom', path: ['bucket'], message: "is required for cloudtrail.digests: verify (the bucket whose CloudTrail-Digest/ folders are read)" });
+    }
     if (source.recurrence !== undefined && source.schedule !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'set either recurrence or schedule, not both' });
     }
@@ -78,6 +81,8 @@ export const collectorSchema = z.strictObject({
   proxy: proxyServerSchema.optional(),
   certs_dir: z.string().min(1).default('certs'),
   output: outputSchema.default({ type: 'stdout' }),
+  /** Further outputs, by name, for `s3pull backfill --again --output NAME` (a replay to a second SIEM); `run` does not use them. */
+  outputs: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'output names are letters, digits, _ and -'), outputSchema).default({}),
   /** After SIGTERM, how long polls may take to commit what was delivered before they are abandoned. */
   shutdown_timeout: duration('shutdown_timeout', 1000).default(25_000),
   /** Threads that decode and parse objects beside the main thread; `auto`: one per core on a machine with more than one. */

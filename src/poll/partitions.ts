@@ -24,7 +24,7 @@ export async function discoverPartitions(lister: S3Lister, prefix: string, signa
     const level = await lister.listFolders(folder, signal);
     const years = level.folders.filter((child) => YEAR_FOLDER.test(child)).sort();
     if (years.length > 0 && !level.hasObjects) {
-      partitions.push({ prefix: folder, unpaddedDates: await hasUnpaddedDates(lister, years.at(-1)!, signal) });
+      partitions.push({ prefix: folder, unpaddedDates: await hasUnpaddedDates(lister, years.at(-1)!, signal), dated: true });
       return;
     }
     if (level.hasObjects || level.folders.length === 0) {

@@ -12,7 +12,6 @@ import type { Sink } from '../sinks/types.js';
 import type { LedgerRow, Store } from '../state/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
-import { formatConfigOf, formatFor } from '../formats/index.js';
 import { sourceNamer } from './identifier.js';
 import { Deduplicator } from '../pipeline/dedup.js';
 import { TokenBucket } from '../throttle/token-bucket.js';
@@ -23,13 +22,12 @@ import { SettledKeyWalker } from './settle.js';
 import { compileKeyPattern } from '../util/key-pattern.js';
 import { skipReason, type SkipReason } from './skip-rules.js';
 import type { ParseThreads } from '../pipeline/parse-threads.js';
-import { pullObject } from '../pipeline/pull-object.js';
-import { ObjectWorker, type ObjectOutcome } from '../pipeline/object-worker.js';
+import { sourcePuller } from './source-puller.js';
 import { LedgerCheckpoint } from '../pipeline/ledger-checkpoint.js';
 import type { Checkpoint } from '../pipeline/checkpoint.js';
 import { singleBucketGetter } from '../aws/s3-clients.js';
 import { SinkError, StateError, errorMessage, isAbortError } from '../util/errors.js';
-import { hostname } from 'node:os';
+import { LEASE_MS, LEASE_OWNER, sourceLease, takeLease } from './source-lease.js';
 
 export interface PollDependencies {
   store: Store;
@@ -55,11 +53,12 @@ export interface PollDependencies {
   digestKeys?: ((sinceMs: number, untilMs: number, signal: AbortSignal) => Promise<KeysFor>) | undefined;
   /** How often digests are checked; once an hour by default, at every poll with 0 (`once`). */
   digestCheckEveryMs?: number | undefined;
+  /**
+   * Lists no objects: only finds the partitions and checks their digests. For an SQS source
+   * without `reconcile`, whose objects come by notification but whose trail writes digests.
+   */
+  digestsOnly?: boolean;
 }
-
-/** How long a poll holds its source before it must renew; it renews with every batch. */
-const LEASE_MS = 10 * 60_000;
-const LEASE_OWNER = `${hostname()}:${process.pid}`;
 
 export interface PollResult {
   sourceId: string;
@@ -102,13 +101,8 @@ export async function pollSource(
   if (opened.previousScope) {
     emit(log, 'scope_changed', { was: opened.previousScope, now: scopeOf(source) });
   }
-  let lease = store.acquireLease(source.id, LEASE_OWNER, startedMs, startedMs + LEASE_MS);
-  if (!lease.held && isDeadLocalProcess(lease.owner)) {
-    // A poller on this host that died (SIGKILL, power loss) cannot renew: its lease is void now.
-    emit(log, 'lease_taken_over', { holder: lease.owner });
-    store.releaseLease(source.id, lease.owner);
-    lease = store.acquireLease(source.id, LEASE_OWNER, startedMs, startedMs + LEASE_MS);
-  }
+  const lease = takeLease(sourceLease(store, source.id), startedMs);
+  if (lease.held && lease.tookOverFrom) emit(log, 'lease_taken_over', { holder: lease.tookOverFrom });
   if (!lease.held) {
     // Another process (the service, or `once`) is polling this source: two pollers would deliver twice.
     const message = `source ${source.id} is being polled by ${lease.owner} (lease until ${new Date(lease.untilMs).toISOString()}); skipped`;
@@ -118,82 +112,34 @@ export async function pollSource(
   const renewLease = () => store.acquireLease(source.id, LEASE_OWNER, clock.now(), clock.now() + LEASE_MS);
   store.recordPollStart(source.id, startedMs);
   const filePattern = compileKeyPattern(source.file_pattern);
-  const format = formatFor(source);
   let unmatchedKeys = 0;
   const sourceNameFor = sourceNamer(source, (key) => {
     unmatchedKeys += 1;
     if (unmatchedKeys === 1) emit(log, 'key_unmatched', { key });
   });
   const listing = listingFor(source.listing);
-  const throttle = deps.throttle ?? new TokenBucket(source.eps_throttle, clock);
-  const dedup = source.dedup ? new Deduplicator(store, source.id, source.dedup.window) : undefined;
   let stopReason: unknown;
-  const getter = deps.getter ?? singleBucketGetter(deps.bucket);
-  const worker = new ObjectWorker({
-    concurrency: source.concurrency,
+  const dedup = source.dedup ? new Deduplicator(store, source.id, source.dedup.window) : undefined;
+  const puller = sourcePuller({
+    source,
+    sink: deps.sink,
+    getter: deps.getter ?? singleBucketGetter(deps.bucket),
     clock,
     log,
     signal,
+    throttle: deps.throttle ?? new TokenBucket(source.eps_throttle, clock),
+    sourceNameFor,
+    dedup,
+    tally: result,
     inFlight: deps.inFlight,
-    pull: (object, checkpoint, pullSignal) =>
-      pullObject(
-        {
-          sourceId: source.id,
-          sourceNameFor,
-          formatConfig: formatConfigOf(source),
-          format,
-          getter,
-          sink: deps.sink,
-          checkpoint,
-          throttle,
-          clock,
-          log,
-          signal: pullSignal,
-          dedup,
-          maxRecordBytes: source.max_record_bytes,
-          hashObjects: source.cloudtrail?.digests === 'verify',
-          parseThreads: deps.parseThreads,
-          onEvents: (count) => {
-            renewLease();
-            result.events += count;
-          },
-        },
-        object,
-      ),
+    parseThreads: deps.parseThreads,
+    onBatch: renewLease,
   });
-
-  const tally = (outcome: ObjectOutcome): boolean => {
-    switch (outcome.status) {
-      case 'done':
-        result.objectsDone += 1;
-        result.badLines += outcome.outcome.badLines;
-        result.duplicates += outcome.outcome.duplicates;
-        return true;
-      case 'quarantined':
-        result.objectsFailed += 1;
-        if (!outcome.gone) result.errors.push(outcome.error);
-        return true;
-      case 'retry_later':
-        result.objectsRetrying += 1;
-        result.errors.push(outcome.error);
-        return false;
-      case 'stopped':
-      case 'busy':
-        return false;
-    }
-  };
 
   /** Pulls objects of one partition in key order, `concurrency` at a time; returns which finished. */
   const pullAll = async (objects: ObjectRef[], checkpoint: Checkpoint): Promise<Set<string>> => {
-    const finished = new Set<string>();
-    if (objects.length > 0) emit(log, 'objects_planned', { count: objects.length });
-    await Promise.all(
-      objects.map(async (object) => {
-        const outcome = await worker.pull(object, checkpoint);
-        if (tally(outcome)) finished.add(object.key);
-      }),
-    );
-    stopReason ??= worker.stopReason;
+    const finished = await puller.pullAll(objects, checkpoint);
+    stopReason ??= puller.stopReason;
     return finished;
   };
 
@@ -213,7 +159,7 @@ export async function pollSource(
     if (reset) emit(log, 'marker_reset_applied', { reset: JSON.stringify(reset) });
     const startFilterMs = store.getSource(source.id)!.sinceMs;
 
-    for (const partition of store.partitions(source.id)) {
+    for (const partition of deps.digestsOnly ? [] : store.partitions(source.id)) {
       const prefix = partition.prefix;
       const checkpoint = new LedgerCheckpoint(store, source.id, () => prefix, source.max_attempts, clock);
       const nowMs = clock.now();
@@ -269,7 +215,8 @@ export async function pollSource(
         // Only forward: a listing from the marker on yields nothing before it, but a guard is cheap.
         if (listing.movesMarker && walker.settledKey && order(walker.settledKey) > order(settled)) {
           settled = walker.settledKey;
-          store.setSettledKey(source.id, prefix, settled);
+          // The time the listing began: an object written after it may not be in it, whatever its key.
+          store.setSettledKey(source.id, prefix, settled, nowMs);
         }
       }
     }
@@ -351,19 +298,6 @@ export async function pollSource(
     seconds: (clock.now() - startedMs) / 1000,
   });
   return result;
-}
-
-function isDeadLocalProcess(owner: string): boolean {
-  const separator = owner.lastIndexOf(':');
-  const host = owner.slice(0, separator);
-  const pid = Number(owner.slice(separator + 1));
-  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
 }
 
 function due(row: LedgerRow, nowMs: number): boolean {

@@ -3,6 +3,7 @@
  * continuous receive of an SQS queue (with its optional reconcile listing). The collector holds
  * one per source and knows nothing else of the modes.
  */
+import { DIGEST_CHECK_INTERVAL_MS } from '../digest/digest-poll.js';
 import type { LoadedSource } from '../config/load.js';
 import { emit } from '../telemetry/events.js';
 import type { S3Bucket } from '../aws/types.js';
@@ -231,6 +232,12 @@ export class QueueRunner implements SourceRunner {
       this.reconcile.start(async () => {
         await this.reconcileOnce(bucket);
       });
+    } else if (this.checksDigestsOnly && bucket) {
+      // No reconcile listing to check the digests: a poll that lists only partitions and digests.
+      this.reconcile = scheduleFor({ recurrence: DIGEST_CHECK_INTERVAL_MS, schedule: undefined });
+      this.reconcile.start(async () => {
+        await this.reconcileOnce(bucket);
+      });
     }
   }
 
@@ -257,7 +264,12 @@ export class QueueRunner implements SourceRunner {
     return result;
   }
 
-  /** Only with a bucket (the config requires one for reconcile). */
+  /** An SQS source without reconcile whose CloudTrail digests are verified (the config then requires a bucket). */
+  private get checksDigestsOnly(): boolean {
+    return !this.collection.reconcile && this.source.cloudtrail?.digests === 'verify';
+  }
+
+  /** Only with a bucket (the config requires one for reconcile and for digests). */
   private async reconcileOnce(bucket: S3Bucket): Promise<PollResult> {
     if (this.reconciling) return this.reconciling;
     this.reconciling = pollSource(
@@ -275,6 +287,7 @@ export class QueueRunner implements SourceRunner {
         throttle: this.throttle,
         inFlight: this.keys,
         youngestMs: RECONCILE_GRACE_MS,
+        digestsOnly: this.checksDigestsOnly,
       },
       this.controller.signal,
     )
@@ -291,7 +304,7 @@ export class QueueRunner implements SourceRunner {
 
   async runOnce(): Promise<PollResult> {
     const received = asPollResult(await this.receive({ untilEmpty: true }));
-    if (!this.collection.reconcile || !this.bucket) return received;
+    if ((!this.collection.reconcile && !this.checksDigestsOnly) || !this.bucket) return received;
     const listed = await this.reconcileOnce(this.bucket);
     return mergeResults(received, listed);
   }
@@ -355,6 +368,9 @@ function mergeResults(a: PollResult, b: PollResult): PollResult {
     badLines: a.badLines + b.badLines,
     duplicates: a.duplicates + b.duplicates,
     errors: [...a.errors, ...b.errors],
+    // The digest check runs in the listing (reconcile's, or the digests-only poll): its counts stay.
+    ...(a.objectsRecovered !== undefined || b.objectsRecovered !== undefined ? { objectsRecovered: (a.objectsRecovered ?? 0) + (b.objectsRecovered ?? 0) } : {}),
+    ...(a.digestProblems !== undefined || b.digestProblems !== undefined ? { digestProblems: (a.digestProblems ?? 0) + (b.digestProblems ?? 0) } : {}),
     ...(a.fatal || b.fatal ? { fatal: (a.fatal ?? b.fatal)! } : {}),
   };
 }

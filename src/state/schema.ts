@@ -144,4 +144,54 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX digest_checks_by_end ON digest_checks (source_id, end_ms);
   ALTER TABLE sources ADD COLUMN last_digest_check_ms INTEGER;
   `,
+  // 11: backfill and replay jobs (s3pull backfill): their range, the day folders they finished,
+  // and, for a replay, what each object delivered (the live ledger is not theirs to touch).
+  `
+  CREATE TABLE jobs (
+    job_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source_id TEXT NOT NULL REFERENCES sources(source_id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('backfill', 'replay')),
+    from_day TEXT NOT NULL,
+    to_day TEXT NOT NULL,
+    output TEXT,
+    started_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    finished_ms INTEGER,
+    objects_done INTEGER NOT NULL DEFAULT 0,
+    objects_failed INTEGER NOT NULL DEFAULT 0,
+    events INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_until_ms INTEGER
+  );
+  CREATE INDEX jobs_by_source ON jobs (source_id, finished_ms);
+  CREATE TABLE job_folders (
+    job_id INTEGER NOT NULL REFERENCES jobs(job_id) ON DELETE CASCADE,
+    folder TEXT NOT NULL,
+    done_ms INTEGER NOT NULL,
+    PRIMARY KEY (job_id, folder)
+  );
+  CREATE TABLE job_objects (
+    job_id INTEGER NOT NULL REFERENCES jobs(job_id) ON DELETE CASCADE,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('in_progress', 'done', 'failed')),
+    events INTEGER NOT NULL DEFAULT 0,
+    bad_lines INTEGER NOT NULL DEFAULT 0,
+    duplicates INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    PRIMARY KEY (job_id, bucket, key)
+  );
+  -- When each partition's marker first moved into a day folder: every day before it had been
+  -- left by then. Kept when the ledger rows of those days are pruned, so that a backfill can
+  -- still tell an object that was delivered from one that arrived after the marker had passed.
+  CREATE TABLE marker_days (
+    source_id TEXT NOT NULL REFERENCES sources(source_id) ON DELETE CASCADE,
+    partition TEXT NOT NULL,
+    day TEXT NOT NULL,
+    reached_ms INTEGER NOT NULL,
+    PRIMARY KEY (source_id, partition, day)
+  );
+  `,
 ];

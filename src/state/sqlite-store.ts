@@ -1,6 +1,6 @@
 /**
  * The only importer of better-sqlite3 (with state/sqlite/): opens the state file and composes the
- * store of each concern — source state, markers, ledger, dedup keys, leases, digest checks — over one connection.
+ * store of each concern — source state, markers, ledger, dedup keys, leases, digest checks, jobs — over one connection.
  */
 import type { Store } from './types.js';
 import { Connection, type StoreOptions } from './sqlite/connection.js';
@@ -10,6 +10,7 @@ import { SqliteLedgerStore } from './sqlite/ledger.js';
 import { SqliteDedupStore } from './sqlite/dedup-keys.js';
 import { SqliteLeaseStore } from './sqlite/leases.js';
 import { SqliteDigestCheckStore } from './sqlite/digest-checks.js';
+import { SqliteJobStore } from './sqlite/jobs.js';
 
 export type { StoreOptions };
 
@@ -23,6 +24,7 @@ export function openSqliteStore(file: string, options: StoreOptions = {}): Store
     boundMethods(new SqliteDedupStore(conn)),
     boundMethods(new SqliteLeaseStore(conn)),
     boundMethods(new SqliteDigestCheckStore(conn)),
+    boundMethods(new SqliteJobStore(conn)),
   );
 }
 

@@ -76,6 +76,8 @@ export interface PartitionRow {
 export interface DiscoveredPartition {
   prefix: string;
   unpaddedDates: boolean;
+  /** Its keys are under year/month/day folders (set by discovery; not stored). */
+  dated?: boolean;
 }
 
 export interface OpenSourceResult {
@@ -110,8 +112,13 @@ export interface MarkerStore {
   ensurePartition(sourceId: string, prefix: string): PartitionRow;
   /** Records the partitions found under the prefix (new ones start at the beginning) and when. */
   recordDiscovery(sourceId: string, partitions: DiscoveredPartition[], nowMs: number): void;
-  /** Sets the settled key; the poll moves it only forward, in its partition's order. */
-  setSettledKey(sourceId: string, prefix: string, key: string): void;
+  /**
+   * Sets the settled key; the poll moves it only forward, in its partition's order. Where it
+   * moves into a later day folder, when that happened is kept (`markerLeftDay`).
+   */
+  setSettledKey(sourceId: string, prefix: string, key: string, nowMs?: number): void;
+  /** When the partition's marker had left a day folder (YYYY-MM-DD) behind, if it has. */
+  markerLeftDay(sourceId: string, prefix: string, day: string): number | null;
 }
 
 /** The ledger: what has been pulled of each object, keyed by source, bucket and key. */
@@ -182,6 +189,63 @@ export interface DigestCheckStore {
   recordDigestCheckTime(sourceId: string, nowMs: number): void;
 }
 
-export interface Store extends SourceStateStore, MarkerStore, LedgerStore, DedupStore, LeaseStore, DigestCheckStore {
+export type JobKind = 'backfill' | 'replay';
+
+/** What a backfill or replay job covers: a source's day folders from one UTC day to another, inclusive. */
+export interface JobSpec {
+  sourceId: string;
+  kind: JobKind;
+  /** YYYY-MM-DD (UTC). */
+  fromDay: string;
+  toDay: string;
+  /** A replay's output (a name under `outputs` in s3pull.yaml); null for the source's own. */
+  output: string | null;
+}
+
+export interface JobRow extends JobSpec {
+  jobId: number;
+  startedMs: number;
+  updatedMs: number;
+  finishedMs: number | null;
+  objectsDone: number;
+  objectsFailed: number;
+  events: number;
+}
+
+/** What a replay delivered of one object: its own ledger, beside the live one. */
+export interface JobObjectRow {
+  key: string;
+  etag: string;
+  status: 'in_progress' | 'done' | 'failed';
+  events: number;
+  badLines: number;
+  duplicates: number;
+  attempts: number;
+  lastError: string | null;
+}
+
+/** Backfill and replay jobs: their progress, so that one broken off resumes where it was. */
+export interface JobStore {
+  /** The unfinished job of this spec, to resume, or a new one. */
+  openJob(spec: JobSpec, nowMs: number): { job: JobRow; resumed: boolean };
+  getJob(jobId: number): JobRow | undefined;
+  /** The source's jobs, newest first. */
+  jobs(sourceId: string): JobRow[];
+  /** One holder per job at a time (two copies of one command would deliver twice). */
+  acquireJobLease(jobId: number, owner: string, nowMs: number, untilMs: number): { held: true } | { held: false; owner: string; untilMs: number };
+  releaseJobLease(jobId: number, owner: string): void;
+  /** The folders (a partition's day folder, or a whole partition) the job has finished. */
+  jobFoldersDone(jobId: number): Set<string>;
+  /** Records a finished folder, with what it added to the job's counts, in one transaction. */
+  recordJobFolder(jobId: number, folder: string, counts: { objectsDone: number; objectsFailed: number; events: number }, nowMs: number): void;
+  finishJob(jobId: number, nowMs: number): void;
+  jobObjects(jobId: number, bucket: string, keys: string[]): Map<string, JobObjectRow>;
+  beginJobObject(jobId: number, object: ObjectRef): JobObjectRow;
+  recordJobObjectProgress(jobId: number, object: ObjectId, progress: ObjectProgress, done: boolean): void;
+  /** Counts a failed attempt; the object is given up on (status failed) after `maxAttempts`. */
+  failJobObjectAttempt(jobId: number, object: ObjectId, error: string, maxAttempts: number): JobObjectRow;
+}
+
+export interface Store extends SourceStateStore, MarkerStore, LedgerStore, DedupStore, LeaseStore, DigestCheckStore, JobStore {
   close(): void;
 }

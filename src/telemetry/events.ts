@@ -102,6 +102,11 @@ export interface EventFields {
   digests_checked: { digests: number; recovered: number; problems: number };
   digest_check_failed: { error: string };
   object_recovered: { key: string; digest: string };
+  // backfill and replay jobs
+  job_started: { job: number; kind: string; from: string; to: string; output: string; folders: number; resumed: boolean; folders_done: number };
+  job_waiting: { job: number; holder: string };
+  job_folder_done: { job: number; folder: string; objects: number; events: number; already_done: number };
+  job_finished: { job: number; kind: string; status: string; objects: number; events: number; failed: number; already_done: number; left: number; seconds: number };
   // the output
   output_unavailable: { output: string; error: string };
   output_still_unavailable: { output: string; error: string; retry_in_ms: number };
@@ -248,6 +253,10 @@ export const EVENTS: { [N in EventName]: EventSpec<EventFields[N]> } = {
   digests_checked: { level: 'info', message: 'CloudTrail digests checked' },
   digest_check_failed: { level: 'warn', message: 'CloudTrail digests not checked' },
   object_recovered: { level: 'warn', message: 'log file recovered: a digest listed it, the marker had passed it', record: (metrics, _f, source) => metrics.inc('s3pull_objects_recovered_total', { source }) },
+  job_started: { level: 'info', message: (fields) => (fields.resumed ? `${fields.kind} job resumed` : `${fields.kind} job started`) },
+  job_waiting: { level: 'info', message: 'waiting for the source: another poller holds it' },
+  job_folder_done: { level: 'info', message: 'folder done' },
+  job_finished: { level: (fields) => (fields.status === 'done' ? 'info' : 'warn'), message: (fields) => `${fields.kind} job ${fields.status === 'done' ? 'finished' : 'stopped'}` },
 
   output_unavailable: {
     level: 'warn',

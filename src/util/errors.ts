@@ -38,6 +38,7 @@ export type ErrorCode =
   // the state file
   | 'STATE_MISSING'
   | 'STATE_NOT_S3PULL'
+  | 'STATE_OLDER'
   | 'STATE_TOO_NEW'
   | 'STATE_REPLACED'
   | 'STATE_DISK_FULL'

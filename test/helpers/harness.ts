@@ -85,7 +85,7 @@ export async function freshTrailBucket(): Promise<Harness> {
 export function collectorConfig(source: LoadedSource, state: string): LoadedConfig {
   return {
     dir: tempDir(),
-    collector: { state, certs_dir: 'certs', output: { type: 'stdout' }, shutdown_timeout: 25_000, parse_threads: 0, log: { level: 'info', format: 'text' } },
+    collector: { state, certs_dir: 'certs', output: { type: 'stdout' }, outputs: {}, shutdown_timeout: 25_000, parse_threads: 0, log: { level: 'info', format: 'text' } },
     sources: [source],
     warnings: [],
     trust: { ca: undefined } as unknown as LoadedConfig['trust'],

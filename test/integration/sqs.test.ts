@@ -3,7 +3,7 @@
  * (S3 → SQS, S3 → SNS → SQS, S3 → EventBridge → SQS), a real SQLite state file and a memory sink.
  */
 import { expect } from 'chai';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { resetMoto, motoEndpoint } from '../helpers/moto.js';
 import { createBucket, putObjects } from '../helpers/s3.js';
@@ -25,7 +25,8 @@ import type { Sink } from '../../src/sinks/types.js';
 import { parseNotification, decodeFormKey } from '../../src/queue/notifications.js';
 import { Collector } from '../../src/service/collector.js';
 import { runCli, writeConfig } from '../helpers/cli.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { testKey, writeDigest } from '../helpers/digests.js';
 import Database from 'better-sqlite3';
 import { collectorConfig } from '../helpers/harness.js';
 
@@ -278,6 +279,40 @@ describe('collection by SQS notification', function () {
     expect(consumer.sink.eventIds().sort()).to.deep.equal(['early-0', 'early-1', 'late-0', 'late-1']);
   });
 
+  it('without reconcile, CloudTrail digests are still checked: a listed file no notification announced is recovered, the rest are not listed', async () => {
+    const queue = await createQueue('trail-digests');
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    const day = new Date(hour - 2 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '/');
+    const partition = 'AWSLogs/111122223333/CloudTrail/us-east-1/';
+    const unannounced = `${partition}${day}/111122223333_CloudTrail_us-east-1_unannounced.json.gz`;
+    const announced = `${partition}${day}/111122223333_CloudTrail_us-east-1_announced.json.gz`;
+    await putObjects('trail-bucket', [{ key: unannounced, body: trail('missed', 2) }]);
+    await notifyQueue('trail-bucket', queue.arn);
+    await putObjects('trail-bucket', [{ key: announced, body: trail('notified', 2) }]);
+    const key = testKey();
+    const digest = writeDigest({
+      bucket: 'trail-bucket',
+      start: new Date(hour - 2 * 3_600_000),
+      end: new Date(hour - 3_600_000),
+      key,
+      logFiles: [
+        { bucket: 'trail-bucket', key: unannounced, content: gunzipSync(trail('missed', 2)) },
+        { bucket: 'trail-bucket', key: announced, content: gunzipSync(trail('notified', 2)) },
+      ],
+    });
+    await putObjects('trail-bucket', [{ key: digest.key, body: digest.body, metadata: { signature: digest.signature, 'signature-algorithm': 'SHA256withRSA' } }]);
+    const keyFile = path.join(tempDir(), 'keys.txt');
+    writeFileSync(keyFile, key.der.toString('base64'));
+    const source = sqsSource(queue.url, { bucket: 'trail-bucket', prefix: 'AWSLogs/', cloudtrail: { digests: 'verify', public_key_file: keyFile } });
+    const collector = new Collector(collectorConfig(source, consumer.stateFile), { store: consumer.store, sink: consumer.sink, log: silentLogger, clock: systemClock, digestsEveryPoll: true });
+    const [result] = await collector.pollNow();
+    await collector.stop();
+    expect(result!.objectsRecovered).to.equal(1);
+    expect(result!.digestProblems).to.equal(0);
+    expect(consumer.sink.eventIds().sort()).to.deep.equal(['missed-0', 'missed-1', 'notified-0', 'notified-1']);
+    expect(consumer.store.digestChecks(source.id, 0)).to.have.length(1);
+  });
+
   it("an object that came by the queue keeps its partition's newest object current (the partitions are reconcile's), so that silence and lag hold for SQS sources", async () => {
     const queue = await createQueue('trail-partitions');
     await putObjects('trail-bucket', [{ key: `${PREFIX}listed.json.gz`, body: trail('listed', 1) }]);
@@ -301,7 +336,7 @@ describe('collection by SQS notification', function () {
     }
   });
 
-  it('the CLI: validate refuses reconcile without a bucket; `test` checks the queue and hands back what it saw; `once` drains the queue; `sources` shows it', async () => {
+  it('the CLI: validate refuses reconcile (and digests: verify) without a bucket; `test` checks the queue and hands back what it saw; `once` drains the queue; `sources` shows it', async () => {
     const queue = await createQueue('trail-cli');
     await notifyQueue('trail-bucket', queue.arn);
     await putObjects('trail-bucket', [{ key: `${PREFIX}cli.json.gz`, body: trail('cli', 4) }]);
@@ -319,6 +354,9 @@ collection: { type: sqs, queue_url: ${queue.url}, wait_time: 0s${collection} }
     const refused = await runCli(['--config', writeConfig(collector, { 'trail.yaml': sqsYaml(', reconcile: 1H') }), 'validate']);
     expect(refused.code).to.equal(2);
     expect(refused.stderr).to.contain('field bucket <missing>: is required for collection.reconcile (the bucket to list)');
+    const verifying = await runCli(['--config', writeConfig(collector, { 'trail.yaml': `${sqsYaml('')}cloudtrail: { digests: verify }\n` }), 'validate']);
+    expect(verifying.code).to.equal(2);
+    expect(verifying.stderr).to.contain('field bucket <missing>: is required for cloudtrail.digests: verify');
 
     const dir = writeConfig(collector, { 'trail.yaml': sqsYaml('') });
     const tested = await runCli(['--config', dir, 'test', 'trail']);

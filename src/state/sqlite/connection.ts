@@ -132,6 +132,11 @@ function openDatabase(file: string, readonly: boolean): Database.Database {
       if (db.pragma('user_version', { simple: true }) === 0) {
         throw new StateError('STATE_NOT_S3PULL', `state file ${file}: it holds no s3pull state (empty, or another program's database); check the state setting`);
       }
+      const version = db.pragma('user_version', { simple: true }) as number;
+      // A reader must not migrate (the service may be running an older s3pull), nor misread.
+      if (version < MIGRATIONS.length) {
+        throw new StateError('STATE_OLDER', `state file ${file} was written by an older s3pull (schema ${version}; this one: ${MIGRATIONS.length}): it is upgraded when \`s3pull run\` or \`s3pull once\` next starts`);
+      }
     }
     db.pragma('foreign_keys = ON');
     return db;

@@ -1,5 +1,6 @@
 import type { DiscoveredPartition, MarkerStore, PartitionRow } from '../types.js';
 import type { Connection } from './connection.js';
+import { dayOfKey } from '../../poll/date-order.js';
 
 interface PartitionRecord {
   prefix: string;
@@ -43,7 +44,22 @@ export class SqliteMarkerStore implements MarkerStore {
     });
   }
 
-  setSettledKey(sourceId: string, prefix: string, key: string): void {
-    this.conn.run(() => this.conn.statement('UPDATE partitions SET settled_key = ? WHERE source_id = ? AND prefix = ?').run(key, sourceId, prefix));
+  setSettledKey(sourceId: string, prefix: string, key: string, nowMs = Date.now()): void {
+    this.conn.transaction(() => {
+      const before = this.conn.statement<[string, string], { settled_key: string }>('SELECT settled_key FROM partitions WHERE source_id = ? AND prefix = ?').get(sourceId, prefix);
+      this.conn.statement('UPDATE partitions SET settled_key = ? WHERE source_id = ? AND prefix = ?').run(key, sourceId, prefix);
+      const day = dayOfKey(prefix, key);
+      const previousDay = before ? dayOfKey(prefix, before.settled_key) : undefined;
+      if (day !== undefined && (previousDay === undefined || day > previousDay)) {
+        this.conn.statement('INSERT OR IGNORE INTO marker_days (source_id, partition, day, reached_ms) VALUES (?, ?, ?, ?)').run(sourceId, prefix, day, nowMs);
+      }
+    });
+  }
+
+  markerLeftDay(sourceId: string, prefix: string, day: string): number | null {
+    // The marker had left `day` once it reached any later day; the first such time is the answer.
+    return this.conn.run(
+      () => this.conn.statement<[string, string, string], { ms: number | null }>('SELECT min(reached_ms) AS ms FROM marker_days WHERE source_id = ? AND partition = ? AND day > ?').get(sourceId, prefix, day)?.ms ?? null,
+    );
   }
 }
