@@ -143,6 +143,29 @@ describe('s3pull backfill', function () {
     expect(state()).to.deep.equal(before);
   });
 
+  it('a replay stopped by SIGTERM ends at its next batch, says how to resume (exit 1), and the same command finishes it', async () => {
+    // Throttled so that SIGTERM finds it in the middle of the range.
+    const dir = writeConfig('state: state.db\noutput: { type: file, path: events.ndjson }\noutputs:\n  copy: { type: file, path: copy.ndjson }\nlog: { level: info }\n', {
+      'trail.yaml': trailSource(motoEndpoint()).replace('eps_throttle: 0', 'eps_throttle: 800'),
+    });
+    const args = ['backfill', 'trail', '--from', '2026-11-01', '--to', '2026-11-05', '--again', '--output', 'copy', '--config', dir];
+    const first = new RunningCli(args);
+    await first.waitFor(/folder done/);
+    first.child.kill('SIGTERM');
+    expect(await first.exitWithin(30_000)).to.equal(1);
+    expect(first.stdout).to.match(/replay of trail, .*: aborted/).and.contain('run the same command again to resume the job');
+    expect(first.stderr).to.not.match(/\n\s+at /);
+
+    const second = await runCli(args);
+    expect(second.code, second.stdout + second.stderr).to.equal(0);
+    expect(second.stdout).to.match(/\(job #1, resumed\): done/);
+    const counts = delivered(path.join(dir, 'copy.ndjson'));
+    expect(counts.size).to.equal(5 * PER_DAY * EVENTS);
+    const repeats = [...counts.values()].reduce((sum, count) => sum + count - 1, 0);
+    expect(repeats, 'SIGTERM commits what was delivered: nothing is delivered twice').to.equal(0);
+    expect(existsSync(path.join(dir, 'events.ndjson')), 'the live output is not written').to.equal(false);
+  });
+
   it('beside a running service: waits while the service polls the source, then pulls only what it has not, so every event arrives once', async () => {
     // Throttled, the service's first poll lasts long enough for the backfill to find it holding the source.
     const dir = writeConfig('state: state.db\noutput: { type: file, path: events.ndjson }\nlog: { level: info }\n', { 'trail.yaml': trailSource(motoEndpoint()).replace('eps_throttle: 0', 'eps_throttle: 1000') });
