@@ -33,7 +33,7 @@ import { sourcePuller, type PullTally } from '../poll/source-puller.js';
 import { LEASE_MS, LEASE_OWNER, sourceLease, takeLease, type Lease } from '../poll/source-lease.js';
 import { SinkError, StateError, errorMessage, isAbortError } from '../util/errors.js';
 import { dayFolder, daysOf, spanOf } from './day-folders.js';
-import { dayOfKey } from '../poll/date-order.js';
+import { dayOfKey } from '../util/day-of-key.js';
 import { JobCheckpoint } from './job-checkpoint.js';
 
 /**

@@ -19,6 +19,7 @@ import { requestCounts } from '../aws/request-counts.js';
 import { runJob, type JobProgress, type JobRequest, type JobResult } from '../backfill/run-job.js';
 import { utcDayOf } from '../backfill/day-folders.js';
 import { table } from './summary.js';
+import { errorMessage } from '../util/errors.js';
 import type { LoadedConfig } from '../config/load.js';
 
 const DAY_MS = 86_400_000;
@@ -104,9 +105,11 @@ export function registerBackfill(program: Command): void {
         await sink.close();
         try {
           store.addRequests(requestCounts.drain());
-        } finally {
-          store.close();
+        } catch (error) {
+          // Only the counts `sources` shows are lost; the job's own error, if any, is the one to tell.
+          emit(log, 'requests_not_stored', { error: errorMessage(error) });
         }
+        store.close();
       }
       process.stdout.write(jobSummary(id, request, result, describeOutput(output)));
       if (result.status !== 'done') throw new ExitCode(1);

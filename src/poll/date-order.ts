@@ -20,13 +20,6 @@ export function dateSortKey(partition: string, key: string): string {
   return partition + parts.join('/');
 }
 
-/** The UTC day (YYYY-MM-DD) of a key under a partition's year/month/day folders, padded or not; undefined for other keys. */
-export function dayOfKey(partition: string, key: string): string | undefined {
-  if (!key.startsWith(partition)) return undefined;
-  const match = /^(\d{4})\/(\d{1,2})\/(\d{1,2})\//.exec(key.slice(partition.length));
-  return match ? `${match[1]}-${match[2]!.padStart(2, '0')}-${match[3]!.padStart(2, '0')}` : undefined;
-}
-
 /** Whether a folder name (`9/`, `10/`) is a date part written without its leading zero. */
 export function isUnpaddedDateFolder(folder: string): boolean {
   const name = folder.split('/').at(-2) ?? '';

@@ -16,7 +16,7 @@ import type { LoadedSource } from '../../src/config/load.js';
 import { pollSource } from '../../src/poll/poll-source.js';
 import { runJob, type JobRequest } from '../../src/backfill/run-job.js';
 import { dayFolder, daysOf, utcDayOf } from '../../src/backfill/day-folders.js';
-import { dayOfKey } from '../../src/poll/date-order.js';
+import { dayOfKey } from '../../src/util/day-of-key.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { systemClock } from '../../src/util/clock.js';
 

@@ -10,6 +10,23 @@ import { MIGRATIONS } from '../../src/state/schema.js';
 import { openSqliteStore } from '../../src/state/sqlite-store.js';
 
 describe('state file migration', () => {
+  it('a reader (sources, verify) refuses a file of an older schema with one line saying what upgrades it, and leaves it as it was', () => {
+    const file = path.join(tempDir(), 'state.db');
+    const old = new Database(file);
+    for (const [index, migration] of MIGRATIONS.slice(0, 10).entries()) {
+      old.exec(migration);
+      old.pragma(`user_version = ${index + 1}`);
+    }
+    old.close();
+    expect(() => openSqliteStore(file, { readonly: true })).to.throw(/written by an older s3pull \(schema 10; this one: \d+\): it is upgraded when `s3pull run` or `s3pull once` next starts/);
+    const after = new Database(file, { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).to.equal(10);
+    after.close();
+    // A writer upgrades it; a reader then opens it.
+    openSqliteStore(file).close();
+    openSqliteStore(file, { readonly: true }).close();
+  });
+
   it('schema 5 → now: the ledger is keyed by bucket, rows keep their progress and status, markers stay', () => {
     const file = path.join(tempDir(), 'state.db');
     const old = new Database(file);

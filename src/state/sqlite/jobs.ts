@@ -1,6 +1,7 @@
 import type { ObjectId, ObjectRef } from '../../aws/types.js';
 import type { JobObjectRow, JobRow, JobSpec, JobStore, ObjectProgress } from '../types.js';
 import type { Connection } from './connection.js';
+import { acquireRowLease, releaseRowLease } from './leases.js';
 
 interface JobRecord {
   job_id: number;
@@ -88,21 +89,11 @@ export class SqliteJobStore implements JobStore {
   }
 
   acquireJobLease(jobId: number, owner: string, nowMs: number, untilMs: number): { held: true } | { held: false; owner: string; untilMs: number } {
-    return this.conn.run(() => {
-      const result = this.conn
-        .statement(
-          `UPDATE jobs SET lease_owner = @owner, lease_until_ms = @until
-           WHERE job_id = @job AND (lease_owner IS NULL OR lease_owner = @owner OR lease_until_ms < @now)`,
-        )
-        .run({ job: jobId, owner, until: untilMs, now: nowMs });
-      if (result.changes > 0) return { held: true as const };
-      const lease = this.conn.statement<[number], { lease_owner: string | null; lease_until_ms: number | null }>('SELECT lease_owner, lease_until_ms FROM jobs WHERE job_id = ?').get(jobId);
-      return { held: false as const, owner: lease?.lease_owner ?? 'unknown', untilMs: lease?.lease_until_ms ?? 0 };
-    });
+    return acquireRowLease(this.conn, 'jobs', 'job_id', jobId, owner, nowMs, untilMs);
   }
 
   releaseJobLease(jobId: number, owner: string): void {
-    this.conn.run(() => this.conn.statement('UPDATE jobs SET lease_owner = NULL, lease_until_ms = NULL WHERE job_id = ? AND lease_owner = ?').run(jobId, owner));
+    releaseRowLease(this.conn, 'jobs', 'job_id', jobId, owner);
   }
 
   jobFoldersDone(jobId: number): Set<string> {

@@ -1,6 +1,6 @@
 import type { DiscoveredPartition, MarkerStore, PartitionRow } from '../types.js';
 import type { Connection } from './connection.js';
-import { dayOfKey } from '../../poll/date-order.js';
+import { dayOfKey } from '../../util/day-of-key.js';
 
 interface PartitionRecord {
   prefix: string;
